@@ -1,0 +1,56 @@
+"""The ``manyi`` command: ``manyi --help`` lists everything; each command has an example.
+
+Command groups live in ``manyi.commands``; this module only assembles them, so importing it
+stays cheap (Django and the analysis stack load when a command runs, not before).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from manyi import __version__
+from manyi.commands import demo, imports, synth
+
+app = typer.Typer(
+    name="manyi",
+    help=(
+        "manyi (满意): after-sales service, customer satisfaction and what it is worth in sales.\n\n"
+        "Example: manyi demo"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"manyi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """manyi (满意): after-sales service, satisfaction and sales for online shops."""
+
+
+app.command("demo")(demo.demo)
+app.command("serve")(demo.serve)
+app.command(
+    "manage",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(demo.manage)
+app.add_typer(imports.app, name="import")
+app.command("generate")(synth.generate)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The ``manyi`` command groups; :mod:`manyi.cli` assembles them."""

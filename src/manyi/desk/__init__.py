@@ -1,0 +1,1 @@
+"""The manyi desk: the Django web application (one app per domain noun)."""

@@ -1,0 +1,1 @@
+"""Staff accounts: agents, managers and analysts, and their roles."""

@@ -1,0 +1,1 @@
+"""The shop's data: customers, products, sellers, orders, items, payments and reviews."""

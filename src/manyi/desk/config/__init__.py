@@ -1,0 +1,1 @@
+"""Django project configuration; every setting comes from ``MANYI_*`` environment variables."""

@@ -1,0 +1,61 @@
+"""``MANYI_DATABASE_URL`` → Django's ``DATABASES`` entry.
+
+>>> parse_database_url("postgresql://shop:pw@db.local:5433/manyi")["NAME"]
+'manyi'
+>>> parse_database_url("sqlite:///var/manyi.sqlite3")["ENGINE"]
+'django.db.backends.sqlite3'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+def parse_database_url(url: str, *, base_dir: Path | None = None) -> dict[str, Any]:
+    """Parse ``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``.
+
+    A relative SQLite path is taken from ``base_dir`` (default: the working directory). SQLite
+    runs in WAL mode with ``BEGIN IMMEDIATE`` transactions, so readers never block the writer
+    and two writers queue instead of failing half-way.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        # sqlite:///relative.db has one slash before the path, sqlite:////abs.db two.
+        raw = unquote(url[len("sqlite://") :]).removeprefix("/")
+        name: str | Path
+        if raw in ("", ":memory:"):
+            name = ":memory:"
+        else:
+            path = Path(raw)
+            name = path if path.is_absolute() else (base_dir or Path.cwd()) / path
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+            "TEST": {"NAME": None},
+        }
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        options = dict(parse_qsl(parts.query))
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "manyi",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise ValueError(
+        f"MANYI_DATABASE_URL: unsupported scheme {scheme!r}; use sqlite:///PATH or postgresql://..."
+    )
