@@ -104,6 +104,10 @@ def test_text_in_a_number_column_names_the_source_column(tmp_path: Path) -> None
         ("tables: [", "not valid YAML"),
         ("timezone: Mars/Base\ntables: {}", "unknown time zone"),
         (
+            "tables: {orders: {file: orders.csv, columns: {order_id: no}}}",
+            "YAML read the column name as False; put it in quotes",
+        ),
+        (
             "tables: {orders: {file: orders.csv, columns: {colour: 状态}}}",
             "columns.colour: orders has no such column",
         ),

@@ -49,29 +49,12 @@ def converter_for(
         A :func:`datetime.datetime.strptime` format; ISO 8601 is accepted when ``None``.
     """
     base = _base_converter(column, timezone, date_format)
+    checks = _checks(column)
     nullable = column.nullable
-    low, high, choices = column.min_value, column.max_value, column.choices
-    max_length = column.max_length
 
-    def convert(text: str) -> Any:
-        text = text.strip()
-        if not text:
-            if nullable:
-                return None
-            raise ValueError("a value is required")
-        value = base(text)
-        if max_length is not None and len(value) > max_length:
-            raise ValueError(f"longer than {max_length} characters")
-        if low is not None and value < low:
-            raise ValueError(f"below the minimum {low:g}")
-        if high is not None and value > high:
-            raise ValueError(f"above the maximum {high:g}")
-        if choices is not None and value not in choices:
-            raise ValueError(f"not one of {', '.join(choices)}")
-        return value
+    # Converters run millions of times per import: compose only the steps that apply.
+    if base is str and not checks:
 
-    if column.type is ColumnType.STRING and max_length is None and choices is None:
-        # The common case on the hot path: skip the checks that cannot apply.
         def convert_text(text: str) -> Any:
             text = text.strip()
             if text:
@@ -81,7 +64,57 @@ def converter_for(
             raise ValueError("a value is required")
 
         return convert_text
+
+    def convert(text: str) -> Any:
+        text = text.strip()
+        if not text:
+            if nullable:
+                return None
+            raise ValueError("a value is required")
+        value = base(text)
+        for check in checks:
+            check(value)
+        return value
+
     return convert
+
+
+def _checks(column: Column) -> list[Callable[[Any], None]]:
+    checks: list[Callable[[Any], None]] = []
+    if column.max_length is not None:
+        limit = column.max_length
+
+        def check_length(value: Any) -> None:
+            if len(value) > limit:
+                raise ValueError(f"longer than {limit} characters")
+
+        checks.append(check_length)
+    if column.min_value is not None:
+        low = column.min_value
+
+        def check_low(value: Any) -> None:
+            if value < low:
+                raise ValueError(f"below the minimum {low:g}")
+
+        checks.append(check_low)
+    if column.max_value is not None:
+        high = column.max_value
+
+        def check_high(value: Any) -> None:
+            if value > high:
+                raise ValueError(f"above the maximum {high:g}")
+
+        checks.append(check_high)
+    if column.choices is not None:
+        choices = frozenset(column.choices)
+        listed = ", ".join(column.choices)
+
+        def check_choice(value: Any) -> None:
+            if value not in choices:
+                raise ValueError(f"not one of {listed}")
+
+        checks.append(check_choice)
+    return checks
 
 
 def _base_converter(column: Column, timezone: dt.tzinfo, date_format: str | None) -> Converter:
@@ -162,9 +195,28 @@ def parse_timestamp(
     except ValueError:
         expected = date_format or "ISO 8601 such as 2018-06-12 20:07:44"
         raise ValueError(f"not a date-time in the form {expected}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone)
-    return value.astimezone(dt.UTC)
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC)
+    if timezone is dt.UTC:
+        return value.replace(tzinfo=dt.UTC)
+    offset = _hour_offset(timezone, value.year, value.month, value.day, value.hour)
+    if offset is None:  # the zone changes its offset within this hour: convert exactly
+        return value.replace(tzinfo=timezone).astimezone(dt.UTC)
+    return (value - offset).replace(tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _hour_offset(
+    timezone: dt.tzinfo, year: int, month: int, day: int, hour: int
+) -> dt.timedelta | None:
+    """The zone's UTC offset throughout one local hour, or ``None`` if it changes inside it.
+
+    One look-up per local hour instead of per value makes naive-time conversion several times
+    faster on large imports, with the same result as ``astimezone``.
+    """
+    start = dt.datetime(year, month, day, hour, tzinfo=timezone).utcoffset()
+    end = dt.datetime(year, month, day, hour, 59, 59, 999_999, tzinfo=timezone).utcoffset()
+    return start if start == end else None
 
 
 @functools.cache

@@ -197,6 +197,11 @@ def _table_mapping(where: str, base: Path, name: str, body: Any) -> TableMapping
                 f"{at}.columns.{column_name}: {name} has no such column "
                 f"(it has {', '.join(canonical.column_names)})"
             )
+        if isinstance(rule, (bool, int, float)):
+            raise SourceError(
+                f"{at}.columns.{column_name}: YAML read the column name as {rule!r}; "
+                "put it in quotes (YAML turns no/yes/on/off and numbers into values)"
+            )
         if isinstance(rule, str):
             fields.append(FieldSpec(column_name, rule))
         elif isinstance(rule, Mapping) and "value" in rule:

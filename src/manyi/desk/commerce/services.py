@@ -12,7 +12,7 @@ import csv
 import hashlib
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +23,7 @@ from django.utils import timezone
 from manyi.data.errors import DataValidationError, RowProblem
 from manyi.data.reader import Reader
 from manyi.desk.commerce.models import ImportRun, ImportStatus
-from manyi.desk.commerce.staging import Stage, derive_first_seen, derive_totals
+from manyi.desk.commerce.staging import Stage
 
 #: How many problems an error message lists (all are counted).
 SHOWN_PROBLEMS = 20
@@ -50,7 +50,6 @@ class ImportSummary:
     run_id: int
     tables: dict[str, TableSummary] = field(default_factory=dict)
     rejects_file: Path | None = None
-    derived: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> TableSummary:
@@ -65,7 +64,6 @@ class ImportSummary:
             "run_id": self.run_id,
             "tables": {name: vars(part) for name, part in self.tables.items()},
             "total": vars(self.total),
-            "derived": self.derived,
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
         }
 
@@ -174,23 +172,25 @@ def _import(
 ) -> None:
     connection = connections[using]
     with transaction.atomic(using=using):
+        _tune_session(connection)
+        # Stage every table first: derived columns (order totals, first purchase) are then
+        # filled from the staged children as each table moves into place, parents first.
         stages: dict[str, Stage] = {}
         for name in reader.tables():
             part = summary.tables[name] = TableSummary()
             stage = stages[name] = Stage(connection, _table(name))
             before = problems.count
-            for batch in reader.batches(name, problems):
-                if problems.count and not skip_bad_rows:
-                    continue  # keep reading to report every bad row, but stage nothing more
-                stage.write(batch.lines, batch.rows)
-                if progress is not None:
-                    progress(name, stage.rows)
+            stage.load(_valid_batches(reader, name, problems, skip_bad_rows, progress))
             part.rejected = problems.count - before
             part.skipped = getattr(reader, "skipped", {}).get(name, 0)
             if problems.count and not skip_bad_rows:
                 raise DataValidationError(problems.shown, total=problems.count)
+            if progress is not None:
+                progress(name, -1)
+        for name, stage in stages.items():
+            part = summary.tables[name]
             _check_whole_table(stage, part, problems, skip_bad_rows, source_file(reader, name))
-            counts = stage.upsert()
+            counts = stage.upsert(stages)
             part.inserted, part.updated, part.unchanged = (
                 counts.inserted,
                 counts.updated,
@@ -198,15 +198,39 @@ def _import(
             )
             part.accepted = part.inserted + part.updated + part.unchanged
             part.read = part.accepted + part.rejected + part.skipped
-            if progress is not None:
-                progress(name, -1)
-        items, orders = stages.get("order_items"), stages.get("orders")
-        summary.derived["orders_totals"] = derive_totals(connection, items.name if items else None)
-        summary.derived["customers_first_seen"] = derive_first_seen(
-            connection, orders.name if orders else None
-        )
         for stage in stages.values():
             stage.drop()
+
+
+def _valid_batches(
+    reader: Reader,
+    name: str,
+    problems: _Problems,
+    skip_bad_rows: bool,
+    progress: Progress | None,
+) -> Iterator[tuple[list[int], list[tuple[Any, ...]]]]:
+    staged = 0
+    for batch in reader.batches(name, problems):
+        if problems.count and not skip_bad_rows:
+            continue  # keep reading to count every bad row, but stage nothing more
+        staged += len(batch)
+        yield batch.lines, batch.rows
+        if progress is not None:
+            progress(name, staged)
+
+
+def _tune_session(connection: Any) -> None:
+    """Give PostgreSQL room for the staging tables and the checks (this transaction only)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Staging tables are temporary: without enough temp_buffers they spill to disk.
+        # temp_buffers can only change before a session first touches a temporary table.
+        cursor.execute("SELECT COUNT(*) FROM pg_class WHERE relpersistence = 't' AND relnamespace = pg_my_temp_schema()")
+        if cursor.fetchone()[0] == 0:
+            cursor.execute("SET LOCAL temp_buffers = '256MB'")
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
 
 
 def _check_whole_table(

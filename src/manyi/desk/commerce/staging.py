@@ -12,7 +12,9 @@ here inside one ``transaction.atomic()``: the temporary tables live only as long
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
+from queue import Queue
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,11 +23,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from manyi.data.schema import ColumnType, Table
 
-#: Columns an import may leave empty because the importer derives them afterwards; an empty
-#: source value keeps the stored one instead of erasing it.
-DERIVED: dict[str, frozenset[str]] = {
-    "customers": frozenset({"created_at"}),
-    "orders": frozenset({"item_total", "freight_total"}),
+#: Columns derived from other tables, and how a re-import merges them with the stored value:
+#: "earliest" keeps the earlier of the two (a customer's first purchase may be in an older
+#: import); "keep" keeps the stored value when the import brings none.
+DERIVED: dict[str, dict[str, str]] = {
+    "customers": {"created_at": "earliest"},
+    "orders": {"item_total": "keep", "freight_total": "keep"},
 }
 
 SQLITE_TYPES = {
@@ -93,29 +96,70 @@ class Stage:
 
     # -- writing ----------------------------------------------------------------------
 
-    def write(self, lines: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Stage rows (already validated by a reader), remembering their source lines."""
-        if not rows:
-            return
-        names = ", ".join(("_line", *map(q, self.columns)))
+    def load(self, batches: Iterable[tuple[Sequence[int], Sequence[tuple[Any, ...]]]]) -> None:
+        """Stage ``(lines, rows)`` batches (already validated by a reader).
+
+        The database is fed from a second thread while this one keeps parsing, so reading the
+        source and writing to the database overlap (the driver releases the GIL while it waits).
+        """
+        queue: Queue[tuple[Sequence[int], Sequence[tuple[Any, ...]]] | None] = Queue(maxsize=4)
+        failure: list[BaseException] = []
+
+        def drain() -> None:
+            try:
+                if self.vendor == "postgresql":
+                    self._copy_from(queue)
+                else:
+                    self._insert_from(queue)
+            except BaseException as exc:  # re-raised in the calling thread
+                failure.append(exc)
+                while queue.get() is not None:  # unblock the producer, then stop
+                    pass
+
+        worker = threading.Thread(target=drain, name=f"stage-{self.table.name}", daemon=True)
+        worker.start()
+        try:
+            for lines, rows in batches:
+                if failure:
+                    break
+                if rows:
+                    queue.put((lines, rows))
+                    self.rows += len(rows)
+        finally:
+            queue.put(None)
+            worker.join()
+        if failure:
+            raise failure[0]
         if self.vendor == "postgresql":
-            raw = self.connection.connection
-            with (
-                raw.cursor() as cursor,
-                cursor.copy(f"COPY {q(self.name)} ({names}) FROM STDIN") as copy,
-            ):
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {q(self.name)}")  # temp tables are never auto-analysed
+
+    def _copy_from(self, queue: Queue[Any]) -> None:
+        names = ", ".join(("_line", *map(q, self.columns)))
+        with (
+            self.connection.connection.cursor() as cursor,
+            cursor.copy(f"COPY {q(self.name)} ({names}) FROM STDIN") as copy,
+        ):
+            while (item := queue.get()) is not None:
+                lines, rows = item
                 for line, row in zip(lines, rows, strict=True):
                     copy.write_row((line, *row))
-        else:
-            adapters = self._adapters
-            prepared = [
-                (line, *[adapt(v) for adapt, v in zip(adapters, row, strict=True)])
-                for line, row in zip(lines, rows, strict=True)
-            ]
-            marks = ", ".join("?" * (len(self.columns) + 1))
-            raw = self.connection.connection
-            raw.executemany(f"INSERT INTO {q(self.name)} ({names}) VALUES ({marks})", prepared)
-        self.rows += len(rows)
+
+    def _insert_from(self, queue: Queue[Any]) -> None:
+        names = ", ".join(("_line", *map(q, self.columns)))
+        marks = ", ".join("?" * (len(self.columns) + 1))
+        sql = f"INSERT INTO {q(self.name)} ({names}) VALUES ({marks})"
+        adapters = self._adapters
+        raw = self.connection.connection
+        while (item := queue.get()) is not None:
+            lines, rows = item
+            raw.executemany(
+                sql,
+                [
+                    (line, *[adapt(v) for adapt, v in zip(adapters, row, strict=True)])
+                    for line, row in zip(lines, rows, strict=True)
+                ],
+            )
 
     # -- checks -----------------------------------------------------------------------
 
@@ -188,28 +232,40 @@ class Stage:
 
     # -- moving into place ------------------------------------------------------------
 
-    def upsert(self) -> UpsertCounts:
-        """Insert new keys, update changed rows, leave identical rows untouched."""
-        target, stage = q(self.table.name), q(self.name)
+    def upsert(self, stages: dict[str, Stage]) -> UpsertCounts:
+        """Insert new keys, update changed rows, leave identical rows untouched.
+
+        ``stages`` are the other tables staged by the same import, from which derived columns
+        are filled (order totals from the staged items, first-seen from the staged orders).
+        """
+        target = q(self.table.name)
         key = [q(k) for k in self.table.key]
-        derived = DERIVED.get(self.table.name, frozenset())
         values = [c for c in self.columns if c not in self.table.key]
         names = ", ".join(q(c) for c in self.columns)
+        source = f"({self._select(stages)}) AS s"
         match = " AND ".join(f"t.{k} = s.{k}" for k in key)
+        postgres = self.vendor == "postgresql"
+        same = "IS NOT DISTINCT FROM" if postgres else "IS"
 
         def incoming(column: str) -> str:
-            if column in derived:
-                return f"COALESCE(excluded.{q(column)}, {target}.{q(column)})"
-            return f"excluded.{q(column)}"
+            old, new = f"{target}.{q(column)}", f"excluded.{q(column)}"
+            rule = DERIVED.get(self.table.name, {}).get(column)
+            if rule == "earliest":
+                if postgres:
+                    return f"LEAST({old}, {new})"  # LEAST ignores NULLs in PostgreSQL
+                return f"MIN(COALESCE({old}, {new}), COALESCE({new}, {old}))"
+            if rule == "keep":
+                return f"COALESCE({new}, {old})"
+            return new
 
-        same = "IS NOT DISTINCT FROM" if self.vendor == "postgresql" else "IS"
         assignments = ", ".join(f"{q(c)} = {incoming(c)}" for c in values)
         unchanged = " AND ".join(f"{target}.{q(c)} {same} {incoming(c)}" for c in values)
         with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {stage}")
+            cursor.execute(f"SELECT COUNT(*) FROM {q(self.name)}")
             staged = int(cursor.fetchone()[0])
             cursor.execute(
-                f"SELECT COUNT(*) FROM {stage} s WHERE EXISTS (SELECT 1 FROM {target} t WHERE {match})"
+                f"SELECT COUNT(*) FROM {q(self.name)} s "
+                f"WHERE EXISTS (SELECT 1 FROM {target} t WHERE {match})"
             )
             existing = int(cursor.fetchone()[0])
             conflict = (
@@ -217,7 +273,7 @@ class Stage:
             )
             # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
             cursor.execute(
-                f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} WHERE true "
+                f"INSERT INTO {target} ({names}) SELECT {names} FROM {source} WHERE true "
                 f"ON CONFLICT ({', '.join(key)}) {conflict}"
             )
             affected = int(cursor.rowcount)
@@ -225,45 +281,39 @@ class Stage:
         updated = max(affected - inserted, 0)
         return UpsertCounts(inserted=inserted, updated=updated, unchanged=existing - updated)
 
+    def _select(self, stages: dict[str, Stage]) -> str:
+        """The staged rows, with derived columns filled from the other staged tables."""
+        plain = f"SELECT * FROM {q(self.name)}"
+        items, orders = stages.get("order_items"), stages.get("orders")
+        if self.table.name == "orders" and items is not None:
+            # An order's items are authoritative for its totals.
+            columns = [
+                f"COALESCE(x.items, o.{q(c)})" if c == "item_total"
+                else f"COALESCE(x.freight, o.{q(c)})" if c == "freight_total"
+                else f"o.{q(c)}"
+                for c in self.columns
+            ]
+            return (
+                f"SELECT {', '.join(f'{e} AS {q(c)}' for e, c in zip(columns, self.columns, strict=True))} "
+                f"FROM {q(self.name)} o LEFT JOIN (SELECT order_id, ROUND(SUM(price), 2) AS items, "
+                f"ROUND(SUM(freight), 2) AS freight FROM {q(items.name)} GROUP BY order_id) x "
+                "ON x.order_id = o.order_id"
+            )
+        if self.table.name == "customers" and orders is not None:
+            columns = [
+                f"COALESCE(c.{q(col)}, x.first)" if col == "created_at" else f"c.{q(col)}"
+                for col in self.columns
+            ]
+            return (
+                f"SELECT {', '.join(f'{e} AS {q(c)}' for e, c in zip(columns, self.columns, strict=True))} "
+                f"FROM {q(self.name)} c LEFT JOIN (SELECT customer_id, MIN(purchased_at) AS first "
+                f"FROM {q(orders.name)} GROUP BY customer_id) x ON x.customer_id = c.customer_id"
+            )
+        return plain
+
     def drop(self) -> None:
         with self.connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {q(self.name)}")
-
-
-def derive_totals(connection: BaseDatabaseWrapper, staged_items: str | None) -> int:
-    """Set ``orders.item_total``/``freight_total`` from their items (items are authoritative).
-
-    Only orders with items staged in this import are touched; returns how many changed.
-    """
-    if staged_items is None:
-        return 0
-    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE orders SET item_total = x.items, freight_total = x.freight FROM ("
-            " SELECT i.order_id, ROUND(SUM(i.price), 2) AS items, ROUND(SUM(i.freight), 2) AS freight"
-            f" FROM order_items i WHERE i.order_id IN (SELECT order_id FROM {q(staged_items)})"
-            " GROUP BY i.order_id) x"
-            " WHERE orders.order_id = x.order_id"
-            f" AND NOT (orders.item_total {same} x.items AND orders.freight_total {same} x.freight)"
-        )
-        return int(cursor.rowcount)
-
-
-def derive_first_seen(connection: BaseDatabaseWrapper, staged_orders: str | None) -> int:
-    """Fill ``customers.created_at`` with the first purchase where the source gave none."""
-    if staged_orders is None:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE customers SET created_at = x.first FROM ("
-            " SELECT o.customer_id, MIN(o.purchased_at) AS first FROM orders o"
-            f" WHERE o.customer_id IN (SELECT customer_id FROM {q(staged_orders)})"
-            " GROUP BY o.customer_id) x"
-            " WHERE customers.customer_id = x.customer_id"
-            " AND (customers.created_at IS NULL OR customers.created_at > x.first)"
-        )
-        return int(cursor.rowcount)
 
 
 def q(name: str) -> str:

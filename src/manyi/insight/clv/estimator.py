@@ -1,3 +1,4 @@
+# ruff: noqa: N803  (T, X, R are the notation of the papers and of lifetimes)
 """Maximum-likelihood machinery shared by the CLV models.
 
 Every model is fitted on the log of its parameters (all are positive), minimising the
@@ -71,7 +72,8 @@ def compress_rows(*columns: FloatArray, weights: FloatArray | None = None) -> tu
     view = stacked.view(np.dtype((np.void, stacked.dtype.itemsize * stacked.shape[1]))).ravel()
     _, first, inverse = np.unique(view, return_index=True, return_inverse=True)
     base = np.ones(len(stacked)) if weights is None else weights
-    summed = np.bincount(inverse.ravel(), weights=base, minlength=len(first))
+    summed = np.bincount(inverse.ravel(), weights=base,
+                         minlength=len(first)).astype(np.float64)
     distinct = stacked[first]
     return [distinct[:, j].copy() for j in range(distinct.shape[1])], summed
 
@@ -267,7 +269,50 @@ class MaximumLikelihoodModel:
                     lambda q: self._loglik_value(q, data, weights), p, 1e-5)
         hess = hessian_from_gradient(grad, params, 1e-4 if self.analytic_gradient else 1e-3)
         try:
-            cov: FloatArray = np.linalg.inv(hess)
+            cov: FloatArray = np.asarray(np.linalg.inv(hess), dtype=np.float64)
         except np.linalg.LinAlgError:
             cov = np.full_like(hess, np.nan)
         return cov
+
+
+def validate_frequency_recency_age(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+                                   weights: ArrayLike | None = None) -> tuple[
+    FloatArray, FloatArray, FloatArray, FloatArray
+]:
+    """Check a repeat-purchase summary and return it as float arrays with weights.
+
+    ``frequency`` (x) is the number of repeat purchases, ``recency`` (t_x) the time from the
+    first to the last purchase, ``T`` the time from the first purchase to the end of the
+    period, all in one time unit.
+
+    Examples
+    --------
+    >>> x, t_x, T, w = validate_frequency_recency_age([0, 2], [0.0, 3.0], [5.0, 5.0])
+    >>> w.tolist()
+    [1.0, 1.0]
+    """
+    x = as_float_array(frequency, "frequency")
+    t_x = as_float_array(recency, "recency")
+    age = as_float_array(T, "T")
+    if not len(x) == len(t_x) == len(age):
+        raise ValueError(f"frequency, recency and T differ in length: "
+                         f"{len(x)}, {len(t_x)}, {len(age)}")
+    w: FloatArray = (np.ones(len(x)) if weights is None
+                     else as_float_array(weights, "weights"))
+    if len(w) != len(x):
+        raise ValueError(f"weights has {len(w)} rows, frequency has {len(x)}")
+    checks = [
+        (x < 0, "frequency must be >= 0"),
+        (np.abs(x - np.round(x)) > 1e-9, "frequency must be a whole number"),
+        (t_x < 0, "recency must be >= 0"),
+        (t_x > age + 1e-9, "recency must not exceed T"),
+        (age <= 0, "T must be > 0"),
+        ((x == 0) & (t_x != 0), "recency must be 0 when frequency is 0"),
+        (w < 0, "weights must be >= 0"),
+    ]
+    for bad, reason in checks:
+        if np.any(bad):
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{reason}; row {row} has frequency={x[row]:g}, "
+                             f"recency={t_x[row]:g}, T={age[row]:g}")
+    return x, t_x, age, w

@@ -1,0 +1,169 @@
+"""Repeat purchases, orders and revenue per customer by the rating of the first order.
+
+Definitions (the same on every engine):
+
+* an order *counts* unless its status is ``canceled`` or ``unavailable``; its revenue is
+  ``item_total + freight_total``;
+* an order's rating is the mean of its reviews' ratings; its *tier* is ``1-2`` (mean ≤ 2.5),
+  ``3`` (mean < 3.5) or ``4-5``; an order without a review is ``unrated``;
+* a customer's *first order* is their earliest counted order (ties broken by ``order_id``), and
+  the customer's tier is that order's tier;
+* a *repeat customer* has two or more counted orders (within ``horizon_days`` of the first order
+  when a horizon is given; then only customers first seen at least ``horizon_days`` before the
+  last purchase in the data are counted, so everyone had the same time to come back).
+
+Examples
+--------
+>>> from manyi.insight.sources import open_source
+>>> from manyi.insight.repeat import repeat_by_first_rating
+>>> repeat_by_first_rating(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import ibis
+import pandas as pd
+
+from manyi.insight.intervals import mean_estimate, proportion, sample_sd
+from manyi.insight.ratings import check_scale
+from manyi.insight.slicing import as_number, between, run_grouped
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from manyi.insight.sources import Source
+
+TIERS = ("1-2", "3", "4-5", "unrated")
+EXCLUDED_STATUSES = ("canceled", "unavailable")
+DAY = 86_400
+
+
+def order_tier(mean_rating: ir.FloatingValue) -> ir.StringValue:
+    """Tier label of an order's mean rating (``unrated`` when null)."""
+    return ibis.cases(
+        (mean_rating.isnull(), "unrated"),
+        (mean_rating <= 2.5, "1-2"),
+        (mean_rating < 3.5, "3"),
+        else_="4-5",
+    )
+
+
+def counted_orders(
+    src: Source, *, since: date | None = None, until: date | None = None
+) -> ir.Table:
+    """Counted orders with ``revenue``, ``purchased_s`` (epoch seconds) and their rating tier."""
+    orders = src.table("orders")
+    orders = orders.filter(
+        ~orders.status.isin(EXCLUDED_STATUSES) & between(src, orders.purchased_at, since, until)
+    )
+    reviews = src.table("reviews")
+    check_scale(src, reviews, "rating", 1, 5, what="reviews.rating")
+    per_order = reviews.group_by("order_id").aggregate(
+        order_rating=reviews.rating.cast("float64").mean()
+    )
+    out = orders.join(per_order, "order_id", how="left")
+    return out.select(
+        "order_id",
+        "customer_id",
+        "purchased_at",
+        purchased_s=out.purchased_at.epoch_seconds(),
+        revenue=out.item_total.fill_null(0) + out.freight_total.fill_null(0),
+        order_rating=out.order_rating,
+        tier=order_tier(out.order_rating),
+    )
+
+
+def customer_summary(
+    src: Source,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    horizon_days: int | None = None,
+) -> ir.Table:
+    """One row per customer: ``tier`` (first order), ``first_s``, ``second_s``, ``orders``,
+    ``revenue``, ``last_s`` (epoch seconds of the first, second and last counted order)."""
+    orders = counted_orders(src, since=since, until=until)
+    rank = ibis.row_number().over(
+        group_by=orders.customer_id, order_by=[orders.purchased_at, orders.order_id]
+    )
+    ranked = orders.mutate(rank=rank)
+    first = ranked.filter(ranked["rank"] == 0).select(
+        "customer_id", tier=ranked.tier, first_s=ranked.purchased_s
+    )
+    second = ranked.filter(ranked["rank"] == 1).select("customer_id", second_s=ranked.purchased_s)
+    joined = ranked.join(first.select("customer_id", "first_s"), "customer_id")
+    if horizon_days is not None:
+        joined = joined.filter(joined.purchased_s <= joined.first_s + horizon_days * DAY)
+    totals = joined.group_by("customer_id").aggregate(
+        orders=joined.count(), revenue=joined.revenue.sum(), last_s=joined.purchased_s.max()
+    )
+    out = first.join(totals, "customer_id").join(second, "customer_id", how="left")
+    if horizon_days is not None:
+        end = orders.purchased_s.max()
+        out = out.filter(out.first_s <= end.as_scalar() - horizon_days * DAY)
+    return out.select("customer_id", "tier", "first_s", "second_s", "orders", "revenue", "last_s")
+
+
+def repeat_by_first_rating(
+    src: Source,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    horizon_days: int | None = None,
+) -> pd.DataFrame:
+    """Repeat-purchase rate, orders and revenue per customer by first-order rating tier.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per tier in ``1-2, 3, 4-5, unrated`` order: ``customers``, ``repeaters``,
+        ``repeat_rate`` (+ ``_low``/``_high``, Wilson 95 %), ``orders_per_customer`` and
+        ``revenue_per_customer`` (+ ``_low``/``_high``, t 95 %), plus ``revenue_sd``.
+    """
+    people = customer_summary(src, since=since, until=until, horizon_days=horizon_days)
+    o = people.orders.cast("float64")
+    rev = people.revenue.cast("float64")
+    raw = run_grouped(
+        src,
+        people,
+        ["tier"],
+        customers=people.count(),
+        repeaters=ibis.cases((people.orders >= 2, 1), else_=0).sum(),
+        o_sum=o.sum(),
+        o_sq=(o * o).sum(),
+        r_sum=rev.sum(),
+        r_sq=(rev * rev).sum(),
+    )
+    found = {str(row["tier"]): row for _, row in raw.iterrows()}
+    records = []
+    for tier in TIERS:
+        row = found.get(tier)
+
+        def get(column: str, row: pd.Series | None = row) -> float:
+            return as_number(row[column]) if row is not None else 0.0
+
+        n = get("customers")
+        rate = proportion(get("repeaters"), n)
+        per = mean_estimate(get("o_sum"), get("o_sq"), n)
+        revenue = mean_estimate(get("r_sum"), get("r_sq"), n)
+        records.append(
+            {
+                "tier": tier,
+                "customers": int(n),
+                "repeaters": int(get("repeaters")),
+                "repeat_rate": rate.value,
+                "repeat_rate_low": rate.low,
+                "repeat_rate_high": rate.high,
+                "orders_per_customer": per.value,
+                "orders_per_customer_low": per.low,
+                "orders_per_customer_high": per.high,
+                "revenue_per_customer": revenue.value,
+                "revenue_per_customer_low": revenue.low,
+                "revenue_per_customer_high": revenue.high,
+                "revenue_sd": sample_sd(get("r_sum"), get("r_sq"), n),
+            }
+        )
+    return pd.DataFrame(records)

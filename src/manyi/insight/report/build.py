@@ -1,0 +1,85 @@
+"""Run the report's sections on a source and collect every figure into one JSON document.
+
+Examples
+--------
+>>> from manyi.insight.sources import open_source
+>>> from manyi.insight.report.build import build_report
+>>> doc = build_report(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
+>>> doc["sections"]["delivery"]["data"]["late_share"]["value"]  # doctest: +SKIP
+0.0657...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from manyi.insight.errors import SourceError
+from manyi.insight.report.registry import SECTIONS
+from manyi.insight.report.section import JSONDict, ReportContext, Section
+
+if TYPE_CHECKING:
+    from manyi.insight.sources import Source
+
+#: Bumped only when a documented key changes meaning or disappears (docs/report.md).
+REPORT_VERSION = 1
+
+
+def build_report(
+    src: Source,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    churn_path: Path | None = None,
+    sections: Sequence[Section] = SECTIONS,
+    on_section: Callable[[Section], None] | None = None,
+) -> JSONDict:
+    """Compute every section and return the report's JSON document.
+
+    Parameters
+    ----------
+    src
+        The source (see :func:`manyi.insight.sources.open_source`).
+    since, until
+        Shop-local dates to keep (inclusive).
+    churn_path
+        Optional e-commerce churn file for the churn section.
+    sections
+        The sections to run (default: all of :data:`~manyi.insight.report.registry.SECTIONS`).
+    on_section
+        Called after each section (progress bars).
+
+    Returns
+    -------
+    dict
+        ``{"report_version", "generated_at", "source", "engine", "timezone", "since",
+        "until", "sections": {key: {"status", "title", "data"}}}``; ``status`` is ``"ok"`` or
+        ``"no_data"`` (``data`` is then ``null``).
+    """
+    ctx = ReportContext(src=src, since=since, until=until, churn_path=churn_path)
+    out: dict[str, Any] = {}
+    for section in sections:
+        try:
+            data = section.compute(ctx)
+        except SourceError:
+            # A table the section needs is missing from this source: nothing to show.
+            data = None
+        out[section.key] = {
+            "status": "ok" if data is not None else "no_data",
+            "title": dict(section.title),
+            "data": data,
+        }
+        if on_section is not None:
+            on_section(section)
+    return {
+        "report_version": REPORT_VERSION,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": src.spec,
+        "engine": src.engine,
+        "timezone": src.timezone,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "sections": out,
+    }

@@ -1,0 +1,361 @@
+"""Sentiment classifier: NB-weighted logistic regression on n-gram TF-IDF, stored as arrays.
+
+The model is Wang & Manning's NB-SVM idea with a logistic loss: every TF-IDF feature is
+scaled by its naive-Bayes log-count ratio ``r = log((p/|p|) / (q/|q|))`` before a linear
+model is fitted. Training uses scikit-learn; the fitted model keeps only plain arrays (the
+vocabulary, IDF weights, the NB-scaled coefficients and the intercept), and prediction is a
+few NumPy operations, so the shipped files do not depend on the scikit-learn version and load
+in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from manyi.text.features import FeatureSpec, extract_features
+from manyi.text.normalize import NORMALIZER_VERSION, normalize_text
+
+LANGUAGES: tuple[str, ...] = ("zh", "en", "pt")
+FORMAT_VERSION = 1
+#: Default neutral band for the three-way result: ``low <= p_positive <= high`` is neutral.
+NEUTRAL_BAND: tuple[float, float] = (0.35, 0.65)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ModelNotFittedError(RuntimeError):
+    """Raised when a model is used before ``fit`` or loading."""
+
+
+class SentimentModel:
+    """Binary review sentiment (negative 0 / positive 1) for one language.
+
+    Parameters
+    ----------
+    lang : {"zh", "en", "pt"}
+        Language the model is for (recorded in the metadata).
+    features : FeatureSpec
+        The n-gram families.
+    min_df : int
+        Keep n-grams that occur in at least this many training reviews.
+    C : float
+        Inverse L2 regularisation strength of the logistic regression.
+    nb_alpha : float
+        Smoothing of the naive-Bayes log-count ratios.
+    threshold : float or "cv"
+        Decision threshold on the probability. ``"cv"`` picks the one that maximises
+        macro-F1 in 5-fold cross-validation on the training data (useful when classes are
+        unbalanced); the threshold is then folded into the intercept so that
+        ``p_positive >= 0.5`` means positive.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+    idf_ : ndarray of float
+    coef_ : ndarray of float
+        Logistic-regression coefficients multiplied by the NB ratios.
+    intercept_ : float
+    threshold_ : float
+        The threshold chosen on the raw probability (0.5 unless ``threshold="cv"``).
+
+    Examples
+    --------
+    >>> model = SentimentModel("en", FeatureSpec(word=(1, 2)), min_df=1, C=10.0)
+    >>> model = model.fit(["love it", "great fit", "awful fabric", "poor quality"], [1, 1, 0, 0])
+    >>> model.predict(["love the fit", "poor fabric"]).tolist()
+    [1, 0]
+    """
+
+    def __init__(
+        self,
+        lang: str,
+        features: FeatureSpec,
+        *,
+        min_df: int = 2,
+        C: float = 4.0,  # noqa: N803 - scikit-learn's name for it
+        nb_alpha: float = 1.0,
+        threshold: float | Literal["cv"] = 0.5,
+    ) -> None:
+        self.lang = lang
+        self.features = features
+        self.min_df = min_df
+        self.C = C
+        self.nb_alpha = nb_alpha
+        self.threshold = threshold
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], y: Sequence[int] | npt.ArrayLike) -> SentimentModel:
+        """Fit on raw review texts and 0/1 labels; returns ``self``.
+
+        Raises
+        ------
+        ValueError
+            If lengths differ, labels are not 0/1, or one class is missing.
+        RuntimeError
+            If the solver does not converge.
+        """
+        labels = np.asarray(y, dtype=np.int64)
+        if len(texts) != len(labels):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        if not set(np.unique(labels).tolist()) <= {0, 1}:
+            raise ValueError("labels must be 0 (negative) or 1 (positive)")
+        if len(np.unique(labels)) != 2:
+            raise ValueError("both classes are needed to fit a sentiment model")
+        if self.threshold != "cv" and not 0.0 < float(self.threshold) < 1.0:
+            raise ValueError(f"threshold must be in (0, 1) or 'cv', not {self.threshold!r}")
+        docs = [normalize_text(t) for t in texts]
+        threshold = 0.5 if self.threshold == "cv" else float(self.threshold)
+        if self.threshold == "cv":
+            threshold = self._cv_threshold(docs, labels)
+        vocabulary, idf, coef, intercept = self._fit_arrays(docs, labels)
+        self.vocabulary_ = vocabulary
+        self.idf_ = idf
+        self.coef_ = coef
+        self.threshold_ = threshold
+        self.intercept_ = intercept - math.log(threshold / (1.0 - threshold))
+        return self
+
+    def _fit_arrays(
+        self, docs: list[str], labels: npt.NDArray[np.int64]
+    ) -> tuple[dict[str, int], FloatArray, FloatArray, float]:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        spec = self.features
+        vectorizer = TfidfVectorizer(
+            analyzer=lambda doc: extract_features(doc, spec),
+            sublinear_tf=True,
+            min_df=self.min_df,
+            dtype=np.float64,
+        )
+        x = vectorizer.fit_transform(docs)
+        ratio = _nb_ratio(x, labels, self.nb_alpha)
+        scaled = x.multiply(ratio).tocsr()
+        classifier = LogisticRegression(C=self.C, solver="liblinear", max_iter=5000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            try:
+                classifier.fit(scaled, labels)
+            except ConvergenceWarning as exc:
+                raise RuntimeError(
+                    f"logistic regression did not converge ({exc}); "
+                    "try a smaller C or a larger min_df"
+                ) from exc
+        vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
+        coef = np.asarray(classifier.coef_[0], dtype=np.float64) * ratio
+        return vocabulary, np.asarray(vectorizer.idf_), coef, float(classifier.intercept_[0])
+
+    def _cv_threshold(self, docs: list[str], labels: npt.NDArray[np.int64]) -> float:
+        from sklearn.model_selection import StratifiedKFold
+
+        oof = np.zeros(len(docs))
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=8)
+        for train_idx, test_idx in folds.split(np.zeros(len(labels)), labels):
+            vocab, idf, coef, intercept = self._fit_arrays(
+                [docs[i] for i in train_idx], labels[train_idx]
+            )
+            oof[test_idx] = _probabilities(
+                [docs[i] for i in test_idx], self.features, vocab, idf, coef, intercept
+            )
+        grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+        scores = [_macro_f1(labels, (oof >= t).astype(np.int64)) for t in grid]
+        return float(grid[int(np.argmax(scores))])
+
+    # -- prediction -----------------------------------------------------------------------
+    def predict_proba(self, texts: Iterable[object]) -> FloatArray:
+        """Probability that each review is positive.
+
+        Empty or featureless text (only punctuation, an unknown script) gets exactly 0.5.
+
+        Examples
+        --------
+        >>> from manyi.text import load_model
+        >>> p = load_model("zh").predict_proba(["质量很好，物流也快", "", "???"])
+        >>> bool(p[0] > 0.9), float(p[1]), float(p[2])
+        (True, 0.5, 0.5)
+        """
+        return self.predict_proba_normalized([normalize_text(t) for t in texts])
+
+    def predict_proba_normalized(self, docs: Sequence[str]) -> FloatArray:
+        """:meth:`predict_proba` for texts already passed through ``normalize_text``."""
+        self._check_fitted()
+        return _probabilities(
+            docs, self.features, self.vocabulary_, self.idf_, self.coef_, self.intercept_
+        )
+
+    def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
+        """0/1 label for each review (``p_positive >= 0.5``)."""
+        return (self.predict_proba(texts) >= 0.5).astype(np.int64)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise ModelNotFittedError("call fit() or load a model with load_model() first")
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, directory: Path, *, metadata: dict[str, Any] | None = None) -> list[Path]:
+        """Write ``<lang>.npz`` and ``<lang>.json`` into ``directory``; return both paths."""
+        self._check_fitted()
+        directory.mkdir(parents=True, exist_ok=True)
+        terms = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
+        blob = "\n".join(terms).encode("utf-8")
+        npz_path = directory / f"{self.lang}.npz"
+        with npz_path.open("wb") as handle:
+            np.savez_compressed(
+                handle,
+                vocabulary=np.frombuffer(blob, dtype=np.uint8),
+                idf=self.idf_.astype(np.float32),
+                coef=self.coef_.astype(np.float32),
+            )
+        meta: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "normalizer_version": NORMALIZER_VERSION,
+            "lang": self.lang,
+            "features": self.features.to_dict(),
+            "params": {
+                "min_df": self.min_df,
+                "C": self.C,
+                "nb_alpha": self.nb_alpha,
+                "threshold": self.threshold,
+            },
+            "intercept": self.intercept_,
+            "threshold": self.threshold_,
+            "n_features": len(terms),
+        }
+        meta.update(metadata or {})
+        json_path = directory / f"{self.lang}.json"
+        json_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        return [npz_path, json_path]
+
+    @classmethod
+    def from_files(cls, npz: Any, meta: dict[str, Any]) -> SentimentModel:
+        """Rebuild a model from an opened ``.npz`` (path or file) and its metadata dict."""
+        if meta.get("normalizer_version") != NORMALIZER_VERSION:
+            raise ValueError(
+                f"model for {meta.get('lang')!r} was trained with normaliser version "
+                f"{meta.get('normalizer_version')}, this code has {NORMALIZER_VERSION}: retrain"
+            )
+        params = meta["params"]
+        model = cls(
+            meta["lang"],
+            FeatureSpec.from_dict(meta["features"]),
+            min_df=int(params["min_df"]),
+            C=float(params["C"]),
+            nb_alpha=float(params["nb_alpha"]),
+            threshold=params["threshold"],
+        )
+        with np.load(npz) as arrays:
+            terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
+            model.vocabulary_ = {term: i for i, term in enumerate(terms)}
+            model.idf_ = arrays["idf"].astype(np.float64)
+            model.coef_ = arrays["coef"].astype(np.float64)
+        model.intercept_ = float(meta["intercept"])
+        model.threshold_ = float(meta["threshold"])
+        model.metadata_ = meta
+        return model
+
+
+def _nb_ratio(x: Any, labels: npt.NDArray[np.int64], alpha: float) -> FloatArray:
+    present = (x > 0).astype(np.float64)
+    p = np.asarray(present[labels == 1].sum(axis=0)).ravel() + alpha
+    q = np.asarray(present[labels == 0].sum(axis=0)).ravel() + alpha
+    return np.asarray(np.log((p / p.sum()) / (q / q.sum())), dtype=np.float64)
+
+
+def _macro_f1(truth: npt.NDArray[np.int64], pred: npt.NDArray[np.int64]) -> float:
+    scores = []
+    for cls in (0, 1):
+        tp = float(np.sum((pred == cls) & (truth == cls)))
+        fp = float(np.sum((pred == cls) & (truth != cls)))
+        fn = float(np.sum((pred != cls) & (truth == cls)))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores))
+
+
+def _probabilities(
+    docs: Sequence[str],
+    spec: FeatureSpec,
+    vocabulary: dict[str, int],
+    idf: FloatArray,
+    coef: FloatArray,
+    intercept: float,
+) -> FloatArray:
+    """Sublinear TF-IDF, L2-normalised, dotted with the coefficients, through the logistic.
+
+    Equivalent to scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` followed by the linear
+    model, without building the sparse matrix: the n-gram ids of the whole batch are counted
+    at once with ``np.unique`` on ``row * n_features + column``.
+    """
+    n_docs = len(docs)
+    get = vocabulary.get
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, doc in enumerate(docs):
+        ids = [j for j in map(get, extract_features(doc, spec)) if j is not None]
+        cols.extend(ids)
+        rows.extend([i] * len(ids))
+    if not cols:
+        return np.full(n_docs, 0.5)
+    n_features = len(idf)
+    keys, counts = np.unique(
+        np.asarray(rows, dtype=np.int64) * n_features + np.asarray(cols, dtype=np.int64),
+        return_counts=True,
+    )
+    row = keys // n_features
+    col = keys % n_features
+    weight = (1.0 + np.log(counts)) * idf[col]
+    norm = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n_docs))
+    dot = np.bincount(row, weights=weight * coef[col], minlength=n_docs)
+    has_features = norm > 0
+    logit = np.where(has_features, dot / np.where(has_features, norm, 1.0) + intercept, 0.0)
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+
+
+def three_way(p_positive: float, band: tuple[float, float] = NEUTRAL_BAND) -> str:
+    """Map a probability to ``"negative"``, ``"neutral"`` or ``"positive"``.
+
+    Examples
+    --------
+    >>> three_way(0.9), three_way(0.5), three_way(0.1)
+    ('positive', 'neutral', 'negative')
+    """
+    low, high = band
+    if p_positive < low:
+        return "negative"
+    if p_positive > high:
+        return "positive"
+    return "neutral"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def load_model(lang: str) -> SentimentModel:
+    """Load the shipped model for ``lang`` (cached; reads the package data only).
+
+    Examples
+    --------
+    >>> load_model("pt").predict(["produto excelente, chegou antes do prazo"]).tolist()
+    [1]
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"no sentiment model for language {lang!r}; choose one of {LANGUAGES}")
+    folder = resources.files("manyi.text.models")
+    meta_file = folder / f"{lang}.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(
+            f"the shipped model {lang}.json is missing from manyi.text.models; rebuild it with "
+            f"`manyi train-sentiment --lang {lang} --data-dir ../shared/data`"
+        )
+    meta = json.loads(meta_file.read_text("utf-8"))
+    with (folder / f"{lang}.npz").open("rb") as handle:
+        return SentimentModel.from_files(handle, meta)
