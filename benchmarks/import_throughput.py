@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,8 +54,12 @@ def measured(args: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 
 def prepare(url: str, home: Path) -> dict[str, str]:
-    env = {**os.environ, "MANYI_DATABASE_URL": url, "MANYI_HOME": str(home),
-           "MANYI_SECRET_KEY": "benchmark-only-" + "x" * 40}
+    env = {
+        **os.environ,
+        "MANYI_DATABASE_URL": url,
+        "MANYI_HOME": str(home),
+        "MANYI_SECRET_KEY": "benchmark-only-" + "x" * 40,
+    }
     measured(["manage", "migrate", "-v0"], env)
     return env
 
@@ -143,8 +146,17 @@ def main() -> None:
         large = OUT / f"olist-{args.orders}"
         if not (large / "olist_orders_dataset.csv.gz").exists():
             print(f"generating {args.orders:,} orders into {large} ...", file=sys.stderr)
-            measured(["generate", str(large), "--orders", str(args.orders),
-                      "--from", str(SHARED / "olist" / "sample_15k")], dict(os.environ))
+            measured(
+                [
+                    "generate",
+                    str(large),
+                    "--orders",
+                    str(args.orders),
+                    "--from",
+                    str(SHARED / "olist" / "sample_15k"),
+                ],
+                dict(os.environ),
+            )
         datasets.append((f"{args.orders:,} orders (generated)", large))
 
     results = []
@@ -165,28 +177,43 @@ def main() -> None:
                         drop_postgres(args.postgres, "manyi_bench")
             for run, (seconds, peak, rows) in (("first import", first), ("re-run", again)):
                 results.append((label, engine, f"manyi import ({run})", rows, seconds, peak))
-                print(f"{label} {engine} {run}: {rows:,} rows in {seconds:.1f} s "
-                      f"= {rows / seconds:,.0f} rows/s, peak {peak} MB", file=sys.stderr)
+                print(
+                    f"{label} {engine} {run}: {rows:,} rows in {seconds:.1f} s "
+                    f"= {rows / seconds:,.0f} rows/s, peak {peak} MB",
+                    file=sys.stderr,
+                )
 
     sample = SHARED / "olist" / "sample_15k"
     seconds, rows = pandas_to_sql_sqlite(sample)
-    results.append(("Olist 15k sample (real)", "SQLite", "pandas read_csv + to_sql (4 files)",
-                    rows, seconds, 0))
+    results.append(
+        (
+            "Olist 15k sample (real)",
+            "SQLite",
+            "pandas read_csv + to_sql (4 files)",
+            rows,
+            seconds,
+            0,
+        )
+    )
     url = postgres_database(args.postgres, "manyi_bench_raw")
     try:
         seconds, rows = raw_copy_postgres(url, sample)
     finally:
         drop_postgres(args.postgres, "manyi_bench_raw")
-    results.append(("Olist 15k sample (real)", "PostgreSQL", "raw COPY of the CSV (4 files)",
-                    rows, seconds, 0))
+    results.append(
+        ("Olist 15k sample (real)", "PostgreSQL", "raw COPY of the CSV (4 files)", rows, seconds, 0)
+    )
 
-    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    print(f"\nMachine: {machine}, Python {platform.python_version()}")
     print("\n| data | database | what | rows | seconds | rows/s | peak memory |")
     print("|---|---|---|---:|---:|---:|---:|")
     for label, engine, what, rows, seconds, peak in results:
         memory = f"{peak} MB" if peak else "–"
-        print(f"| {label} | {engine} | {what} | {rows:,} | {seconds:.1f} | "
-              f"{rows / seconds:,.0f} | {memory} |")
+        print(
+            f"| {label} | {engine} | {what} | {rows:,} | {seconds:.1f} | "
+            f"{rows / seconds:,.0f} | {memory} |"
+        )
 
 
 if __name__ == "__main__":

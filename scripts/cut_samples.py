@@ -6,7 +6,8 @@ Run from the repository root: ``python scripts/cut_samples.py``. The cut is dete
 * ``olist/``: 3,000 orders drawn at random (seed 20171124) from the Olist 15k sample, with every
   row that belongs to them: their customers, order items, payments and reviews, the products and
   sellers their items name, and the category-name translation.
-* ``cdnow/cdnow_sample.csv.gz``: the CDNOW 1/10 sample as it is (6,919 transactions, 2,357 customers).
+* ``cdnow/cdnow_sample.csv.gz``: the CDNOW 1/10 sample as it is (6,919 transactions of
+  2,357 customers).
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
     writer.writerows(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0 and no file name in the header: byte-reproducible output.
-    with path.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as gz:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(buffer.getvalue().encode("utf-8"))
 
 
@@ -54,7 +56,9 @@ def cut_olist() -> None:
     out = OUT / "olist"
     write(out / "olist_orders_dataset.csv.gz", oh, chosen)
     ch, customers = read(sample / "olist_customers_dataset.csv.gz")
-    write(out / "olist_customers_dataset.csv.gz", ch, [r for r in customers if r[0] in customers_ids])
+    write(
+        out / "olist_customers_dataset.csv.gz", ch, [r for r in customers if r[0] in customers_ids]
+    )
     ih, items = read(sample / "olist_order_items_dataset.csv.gz")
     items = [r for r in items if r[0] in ids]
     write(out / "olist_order_items_dataset.csv.gz", ih, items)

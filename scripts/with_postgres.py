@@ -26,7 +26,9 @@ def find_bin(name: str) -> str:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
     if not candidates:
-        sys.exit(f"with_postgres: {name} not found; install PostgreSQL (apt-get install postgresql)")
+        sys.exit(
+            f"with_postgres: {name} not found; install PostgreSQL (apt-get install postgresql)"
+        )
     return candidates[0]
 
 
@@ -60,8 +62,19 @@ def main(argv: list[str]) -> int:
     try:
         subprocess.run(
             as_postgres(
-                [find_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                 "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]
+                [
+                    find_bin("initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -79,7 +92,6 @@ def main(argv: list[str]) -> int:
         )
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         env = {**os.environ, "MANYI_TEST_DATABASE_URL": url}
-        print(f"with_postgres: throwaway cluster on 127.0.0.1:{port}", flush=True)
         return subprocess.call(argv, env=env)
     finally:
         if (data / "postmaster.pid").exists():

@@ -26,8 +26,15 @@ def shared_data() -> Path:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that touches the desk database, so the PostgreSQL run can select them."""
-    database_fixtures = {"db", "transactional_db", "django_db_setup", "live_server", "client",
-                         "admin_client", "django_user_model"}
+    database_fixtures = {
+        "db",
+        "transactional_db",
+        "django_db_setup",
+        "live_server",
+        "client",
+        "admin_client",
+        "django_user_model",
+    }
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & database_fixtures or item.get_closest_marker("django_db"):

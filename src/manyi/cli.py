@@ -9,13 +9,13 @@ from __future__ import annotations
 import typer
 
 from manyi import __version__
-from manyi.commands import demo, imports, synth
+from manyi.commands import clv, demo, drivers, imports, synth
 
 app = typer.Typer(
     name="manyi",
     help=(
-        "manyi (满意): after-sales service, customer satisfaction and what it is worth in sales.\n\n"
-        "Example: manyi demo"
+        "manyi (满意): after-sales service, customer satisfaction and what it is worth in "
+        "sales.\n\nExample: manyi demo"
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -46,6 +46,8 @@ app.command(
 )(demo.manage)
 app.add_typer(imports.app, name="import")
 app.command("generate")(synth.generate)
+app.add_typer(clv.app, name="clv")
+app.add_typer(drivers.app, name="drivers")
 
 
 def main() -> None:

@@ -30,7 +30,10 @@ def test_demo_prepares_and_serves_a_page_a_user_can_log_into(tmp_path: Path) -> 
     env.pop("MANYI_SECRET_KEY", None)
     prepared = subprocess.run(
         [sys.executable, "-m", "manyi.cli", "demo", "--no-serve"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert prepared.returncode == 0, prepared.stderr
     password = re.search(r"agent\s*│\s*agent\s*│\s*(\S+)", prepared.stdout)
@@ -40,7 +43,9 @@ def test_demo_prepares_and_serves_a_page_a_user_can_log_into(tmp_path: Path) -> 
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "manyi.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -50,12 +55,17 @@ def test_demo_prepares_and_serves_a_page_a_user_can_log_into(tmp_path: Path) -> 
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page)
         assert token is not None
         form = urllib.parse.urlencode(
-            {"username": "agent", "password": password.group(1),
-             "csrfmiddlewaretoken": token.group(1), "next": "/"}
+            {
+                "username": "agent",
+                "password": password.group(1),
+                "csrfmiddlewaretoken": token.group(1),
+                "next": "/",
+            }
         ).encode()
         request = urllib.request.Request(
-            f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/",
-                                                           "Accept-Language": "en"},
+            f"{base}/accounts/login/",
+            data=form,
+            headers={"Referer": f"{base}/accounts/login/", "Accept-Language": "en"},
         )
         page = opener.open(request, timeout=10).read().decode()
         assert "Shop overview" in page

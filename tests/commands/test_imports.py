@@ -53,14 +53,23 @@ def test_import_csv_with_a_mapping(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "csv", "--mapping", str(mapping)])
     assert result.exit_code == 0, result.output
     assert list(Order.objects.order_by("order_id").values_list("order_id", "currency")) == [
-        ("A1", "CNY"), ("A2", "CNY"),
+        ("A1", "CNY"),
+        ("A2", "CNY"),
     ]
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for args in (["--help"], ["demo", "--help"], ["serve", "--help"], ["import", "--help"],
-                 ["import", "olist", "--help"], ["import", "csv", "--help"],
-                 ["import", "cdnow", "--help"], ["generate", "--help"], ["manage", "--help"]):
+    for args in (
+        ["--help"],
+        ["demo", "--help"],
+        ["serve", "--help"],
+        ["import", "--help"],
+        ["import", "olist", "--help"],
+        ["import", "csv", "--help"],
+        ["import", "cdnow", "--help"],
+        ["generate", "--help"],
+        ["manage", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Example" in result.output, args

@@ -34,8 +34,13 @@ def test_the_bundled_sample_matches_its_file() -> None:
     assert len(customers) == len({r["customer_id"] for r in raw}) == 2357
     assert sum(o[10] for o in orders) == sum(Decimal(r["dollar_value"]) for r in raw)
     first = orders[0]
-    assert first[:5] == ("0001-19970101-1", "0001", "00004", "delivered",
-                         dt.datetime(1997, 1, 1, tzinfo=dt.UTC))
+    assert first[:5] == (
+        "0001-19970101-1",
+        "0001",
+        "00004",
+        "delivered",
+        dt.datetime(1997, 1, 1, tzinfo=dt.UTC),
+    )
     assert first[9:11] == ("USD", Decimal("29.33"))
 
 

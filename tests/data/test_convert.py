@@ -73,9 +73,11 @@ def test_unknown_time_zone_is_a_clear_error() -> None:
 def test_the_hourly_offset_shortcut_equals_exact_conversion_across_dst_changes() -> None:
     # Every quarter hour through São Paulo's 2017 and 2018 summer-time changes, and Lord Howe
     # (a half-hour shift) for a zone whose offset changes inside an hour.
-    for name, day in (("America/Sao_Paulo", dt.datetime(2017, 10, 14)),
-                      ("America/Sao_Paulo", dt.datetime(2018, 2, 17)),
-                      ("Australia/Lord_Howe", dt.datetime(2018, 4, 1))):
+    for name, day in (
+        ("America/Sao_Paulo", dt.datetime(2017, 10, 14)),  # noqa: DTZ001 - local wall time
+        ("America/Sao_Paulo", dt.datetime(2018, 2, 17)),  # noqa: DTZ001
+        ("Australia/Lord_Howe", dt.datetime(2018, 4, 1)),  # noqa: DTZ001
+    ):
         tz = zone(name)
         for step in range(0, 48 * 4):
             naive = day + dt.timedelta(minutes=15 * step)

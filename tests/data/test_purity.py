@@ -13,7 +13,8 @@ def test_the_library_imports_without_django() -> None:
         "for pkg in (manyi.data, manyi.insight, manyi.text):\n"
         "    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
         "        importlib.import_module(info.name)\n"
-        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith(('django.', 'manyi.desk')))\n"
+        "loaded = sorted(m for m in sys.modules\n"
+        "                if m == 'django' or m.startswith(('django.', 'manyi.desk')))\n"
         "print(','.join(loaded))\n"
     )
     result = subprocess.run(

@@ -43,7 +43,9 @@ def test_every_generated_row_passes_validation_and_references_resolve(tmp_path: 
 
 def test_dates_move_by_whole_days_per_replica(tmp_path: Path) -> None:
     generate_olist(tmp_path, orders=3_000, seed=5)  # exactly one replica of the bundled sample
-    original = column(sample_path("olist") / "olist_orders_dataset.csv.gz", "order_purchase_timestamp")
+    original = column(
+        sample_path("olist") / "olist_orders_dataset.csv.gz", "order_purchase_timestamp"
+    )
     moved = column(tmp_path / "olist_orders_dataset.csv.gz", "order_purchase_timestamp")
     assert [o[11:] for o in original] == [m[11:] for m in moved]  # same time of day
 

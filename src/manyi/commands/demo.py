@@ -63,8 +63,9 @@ def serve(
 ) -> None:
     """Serve the desk (run ``manyi manage migrate`` first on a new database).
 
-    The embedded server is fine for one shop's team; behind a proxy in production use
-    ``gunicorn manyi.desk.config.wsgi`` with ``DJANGO_SETTINGS_MODULE=manyi.desk.config.production``.
+    The embedded server is fine for one shop's team. In production, behind a TLS proxy, use a
+    WSGI server on ``manyi.desk.config.wsgi`` with the settings
+    ``manyi.desk.config.production``.
 
     Example: manyi serve --port 8000
     """

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from manyi.commands.django_setup import setup_django
@@ -29,7 +36,9 @@ SKIP = typer.Option(
     help="Leave bad rows out and write them to --rejects instead of failing the whole import.",
 )
 REJECTS = typer.Option(
-    None, "--rejects", help="Where --skip-bad-rows writes the rejected rows (default: next to the source)."
+    None,
+    "--rejects",
+    help="Where --skip-bad-rows writes the rejected rows (default: next to the source).",
 )
 JSON_OUT = typer.Option(None, "--json", help="Also write the summary as JSON to this file.")
 
@@ -109,7 +118,7 @@ def run_import(
         console=console,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(table: str, rows: int) -> None:
         if table not in tasks:

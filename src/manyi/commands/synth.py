@@ -18,7 +18,9 @@ def generate(
         None, "--from", help="Olist folder to replicate (default: the bundled 3,000-order sample)."
     ),
     fmt: str = typer.Option(
-        "olist", "--format", help="olist (Olist CSV files, for import) or parquet (canonical tables)."
+        "olist",
+        "--format",
+        help="olist (Olist CSV files, for import) or parquet (canonical tables).",
     ),
     plain: bool = typer.Option(False, "--plain", help="Write plain .csv instead of .csv.gz."),
 ) -> None:
@@ -34,6 +36,8 @@ def generate(
         elif fmt == "parquet":
             made = generate_canonical(out, orders=orders, seed=seed, source=source)
         else:
-            raise typer.BadParameter("use --format olist or --format parquet", param_hint="--format")
+            raise typer.BadParameter(
+                "use --format olist or --format parquet", param_hint="--format"
+            )
     for name, rows in made.rows.items():
         console.print(f"{name:>12}: {rows:>12,} rows")

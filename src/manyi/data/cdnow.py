@@ -56,12 +56,18 @@ class CdnowReader:
                 if not cells[0].isdigit():
                     if number == 1:  # a header line
                         continue
-                    problems(RowProblem(file, number, "customer_id", cells[0], "not a number"), cells)
+                    problems(
+                        RowProblem(file, number, "customer_id", cells[0], "not a number"), cells
+                    )
                     continue
                 if len(cells) not in (4, 5):
                     problems(
                         RowProblem(
-                            file, number, "*", text.strip(), f"has {len(cells)} fields, expected 4 or 5"
+                            file,
+                            number,
+                            "*",
+                            text.strip(),
+                            f"has {len(cells)} fields, expected 4 or 5",
                         ),
                         cells,
                     )
@@ -73,7 +79,9 @@ class CdnowReader:
                     day = dt.datetime.strptime(raw_date, "%Y%m%d").date()  # noqa: DTZ007
                 except ValueError:
                     problems(
-                        RowProblem(file, number, "date", raw_date, "not a date in the form YYYYMMDD"),
+                        RowProblem(
+                            file, number, "date", raw_date, "not a date in the form YYYYMMDD"
+                        ),
                         cells,
                     )
                     continue
@@ -84,7 +92,9 @@ class CdnowReader:
                     continue
                 if dollars < 0:
                     problems(
-                        RowProblem(file, number, "dollar_value", raw_dollars, "below the minimum 0"),
+                        RowProblem(
+                            file, number, "dollar_value", raw_dollars, "below the minimum 0"
+                        ),
                         cells,
                     )
                     continue
@@ -127,19 +137,22 @@ class CdnowReader:
             at = _midnight(day)
             order_id = f"{customer}-{day:%Y%m%d}-{n}"
             source_customer = master if master != customer else None
-            yield line, (
-                order_id,
-                customer,
-                source_customer,
-                "delivered",
-                at,
-                None,
-                None,
-                None,
-                None,
-                CURRENCY,
-                dollars,
-                None,
+            yield (
+                line,
+                (
+                    order_id,
+                    customer,
+                    source_customer,
+                    "delivered",
+                    at,
+                    None,
+                    None,
+                    None,
+                    None,
+                    CURRENCY,
+                    dollars,
+                    None,
+                ),
             )
 
 

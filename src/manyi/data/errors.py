@@ -22,9 +22,8 @@ class RowProblem:
 
     def __str__(self) -> str:
         value = self.value if len(self.value) <= 80 else self.value[:77] + "..."
-        return (
-            f"{self.file}, line {self.line}, column {self.column!r}: {self.reason} (value {value!r})"
-        )
+        where = f"{self.file}, line {self.line}, column {self.column!r}"
+        return f"{where}: {self.reason} (value {value!r})"
 
 
 class DataValidationError(ValueError):
@@ -43,5 +42,4 @@ class DataValidationError(ValueError):
 
 
 class SourceError(ValueError):
-    """The source as a whole is unusable (a missing file, a missing column, an unreadable mapping)."""
-
+    """The source as a whole is unusable (a missing file or column, an unreadable mapping)."""

@@ -127,9 +127,10 @@ class MappedReader:
                     timezone=self.timezone,
                     date_formats=mapping.date_formats,
                 )
-            cells = self._translate(mapping, header, line, cells, problems)
-            if cells is None:
+            translated = self._translate(mapping, header, line, cells, problems)
+            if translated is None:
                 continue
+            cells = translated
             row = builder.build(line, cells, problems)
             if row is None:
                 continue

@@ -184,7 +184,9 @@ class OlistReader:
                 continue
             source_id, person = cells[header.index("customer_id")].strip(), row[0]
             if not source_id:
-                problems(RowProblem(path.name, line, "customer_id", "", "a value is required"), cells)
+                problems(
+                    RowProblem(path.name, line, "customer_id", "", "a value is required"), cells
+                )
                 continue
             mapping[source_id] = person
             if person in seen:

@@ -87,7 +87,7 @@ def open_text(path: Path) -> io.TextIOWrapper:
     """Open a CSV file, plain or gzip (by its magic bytes, not its name), dropping a UTF-8 BOM."""
     with path.open("rb") as probe:
         magic = probe.read(2)
-    raw: Any = gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+    raw: Any = gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")  # noqa: SIM115 - closed by the returned wrapper
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
@@ -173,7 +173,9 @@ class RowBuilder:
                 self.plan.append((column.name, spec.source, positions[spec.source], convert, None))
         self.width = len(header)
 
-    def build(self, line: int, cells: Sequence[str], problems: ProblemSink) -> tuple[Any, ...] | None:
+    def build(
+        self, line: int, cells: Sequence[str], problems: ProblemSink
+    ) -> tuple[Any, ...] | None:
         """The canonical row for ``cells``, or ``None`` after reporting its first problem."""
         if len(cells) != self.width:
             problems(

@@ -80,14 +80,7 @@ class Table:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
 
-S, I, D, F, T, B = (
-    ColumnType.STRING,
-    ColumnType.INTEGER,
-    ColumnType.DECIMAL,
-    ColumnType.FLOAT,
-    ColumnType.TIMESTAMP,
-    ColumnType.BOOLEAN,
-)
+S, INT, D, T = ColumnType.STRING, ColumnType.INTEGER, ColumnType.DECIMAL, ColumnType.TIMESTAMP
 
 ORDER_STATUSES = (
     "created",
@@ -122,13 +115,13 @@ PRODUCTS = Table(
         Column("product_id", S, nullable=False, max_length=ID),
         Column("category", S, max_length=128, doc="the shop's own category name"),
         Column("category_en", S, max_length=128, doc="English category name"),
-        Column("weight_g", I, min_value=0),
-        Column("length_cm", I, min_value=0),
-        Column("height_cm", I, min_value=0),
-        Column("width_cm", I, min_value=0),
-        Column("photos_qty", I, min_value=0),
-        Column("name_length", I, min_value=0),
-        Column("description_length", I, min_value=0),
+        Column("weight_g", INT, min_value=0),
+        Column("length_cm", INT, min_value=0),
+        Column("height_cm", INT, min_value=0),
+        Column("width_cm", INT, min_value=0),
+        Column("photos_qty", INT, min_value=0),
+        Column("name_length", INT, min_value=0),
+        Column("description_length", INT, min_value=0),
     ),
     key=("product_id",),
 )
@@ -168,7 +161,7 @@ ORDER_ITEMS = Table(
     "order_items",
     (
         Column("order_id", S, nullable=False, max_length=ID),
-        Column("line_no", I, nullable=False, min_value=1),
+        Column("line_no", INT, nullable=False, min_value=1),
         Column("product_id", S, nullable=False, max_length=ID),
         Column("seller_id", S, nullable=False, max_length=ID),
         Column("price", D, nullable=False, min_value=0),
@@ -187,9 +180,9 @@ PAYMENTS = Table(
     "payments",
     (
         Column("order_id", S, nullable=False, max_length=ID),
-        Column("seq", I, nullable=False, min_value=1),
+        Column("seq", INT, nullable=False, min_value=1),
         Column("method", S, nullable=False, max_length=32),
-        Column("installments", I, nullable=False, min_value=0),
+        Column("installments", INT, nullable=False, min_value=0),
         Column("amount", D, nullable=False, min_value=0),
     ),
     key=("order_id", "seq"),
@@ -201,7 +194,7 @@ REVIEWS = Table(
     (
         Column("review_id", S, nullable=False, max_length=ID),
         Column("order_id", S, nullable=False, max_length=ID),
-        Column("rating", I, nullable=False, min_value=1, max_value=5),
+        Column("rating", INT, nullable=False, min_value=1, max_value=5),
         Column("title", S, max_length=255),
         Column("body", S),
         Column("language", S, max_length=8, doc="ISO 639-1 code when known"),

@@ -127,9 +127,7 @@ def generate_olist(
                 kept_orders = base_orders["order_id"].slice(0, keep)
                 join = "customer_id" if key == "customers" else "order_id"
                 values = (
-                    base_orders["customer_id"].slice(0, keep)
-                    if key == "customers"
-                    else kept_orders
+                    base_orders["customer_id"].slice(0, keep) if key == "customers" else kept_orders
                 )
                 table = table.filter(pc.is_in(table[join], value_set=values))
             yield _replica(table, key, r, int(shifts[r - 1]), pa, pc)
@@ -199,9 +197,7 @@ def arrow_schema(table: Table) -> Any:
         ColumnType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
         ColumnType.BOOLEAN: pa.bool_(),
     }
-    return pa.schema(
-        [pa.field(c.name, types[c.type], nullable=c.nullable) for c in table.columns]
-    )
+    return pa.schema([pa.field(c.name, types[c.type], nullable=c.nullable) for c in table.columns])
 
 
 def _read_strings(path: Path) -> Any:
@@ -247,7 +243,9 @@ def _replica(table: Any, key: str, replica: int, shift_days: int, pa: Any, pc: A
                 format=TIME_FORMAT,
                 unit="s",
             )
-            moved = pc.add(parsed, pa.scalar(np.timedelta64(shift_days, "D").astype("timedelta64[s]")))
+            moved = pc.add(
+                parsed, pa.scalar(np.timedelta64(shift_days, "D").astype("timedelta64[s]"))
+            )
             column = pc.fill_null(pc.strftime(moved, format=TIME_FORMAT), "")
         columns[name] = column
     return pa.table(columns)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import csv
 import gzip
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def test_a_changed_source_row_is_updated_and_only_it(olist_copy: Path) -> None:
     load(olist_copy)
     reviews = olist_copy / "olist_order_reviews_dataset.csv.gz"
     with gzip.open(reviews, "rt", encoding="utf-8", newline="") as handle:
-        second = list(csv.DictReader(handle))[0]
+        second = next(iter(csv.DictReader(handle)))
     edit_cell(reviews, 2, "review_score", "1" if second["review_score"] != "1" else "2")
     summary = load(olist_copy)
     assert summary.tables["reviews"].updated == 1
@@ -95,8 +95,13 @@ def test_a_changed_source_row_is_updated_and_only_it(olist_copy: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "line", "column", "value", "reason"),
     [
-        ("olist_orders_dataset.csv.gz", 40, "order_purchase_timestamp", "2017-13-45 10:00:00",
-         "not a date-time"),
+        (
+            "olist_orders_dataset.csv.gz",
+            40,
+            "order_purchase_timestamp",
+            "2017-13-45 10:00:00",
+            "not a date-time",
+        ),
         ("olist_order_items_dataset.csv.gz", 100, "order_id", "", "a value is required"),
         ("olist_order_items_dataset.csv.gz", 250, "price", "cento e dez", "not a number"),
         ("olist_order_reviews_dataset.csv.gz", 12, "review_score", "7", "above the maximum 5"),
@@ -120,7 +125,8 @@ def test_one_broken_row_fails_the_import_and_changes_nothing(
     if file != "olist_order_reviews_dataset.csv.gz":
         assert problem.line == line
     run = ImportRun.objects.order_by("-started_at").first()
-    assert run is not None and run.status == ImportStatus.FAILED
+    assert run is not None
+    assert run.status == ImportStatus.FAILED
 
 
 def test_a_reference_to_a_missing_order_is_named_with_its_line(olist_copy: Path) -> None:
@@ -129,7 +135,10 @@ def test_a_reference_to_a_missing_order_is_named_with_its_line(olist_copy: Path)
         load(olist_copy)
     problem = failure.value.problems[0]
     assert (problem.file, problem.line, problem.column, problem.value) == (
-        "olist_order_payments_dataset.csv.gz", 30, "order_id", "f" * 32,
+        "olist_order_payments_dataset.csv.gz",
+        30,
+        "order_id",
+        "f" * 32,
     )
     assert problem.reason == "no such order (orders)"
     assert Order.objects.count() == 0
@@ -142,13 +151,18 @@ def test_a_duplicate_key_is_named_with_both_lines(olist_copy: Path) -> None:
     rows.append(rows[5])
     with gzip.open(items, "wt", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    with pytest.raises(DataValidationError, match=r"line 3474, column 'order_id, line_no': "
-                       r"duplicate key: also on line 6"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"line 3474, column 'order_id, line_no': "
+        r"duplicate key: also on line 6",
+    ):
         load(olist_copy)
     assert OrderItem.objects.count() == 0
 
 
-def test_skip_bad_rows_imports_the_rest_and_writes_rejects(olist_copy: Path, tmp_path: Path) -> None:
+def test_skip_bad_rows_imports_the_rest_and_writes_rejects(
+    olist_copy: Path, tmp_path: Path
+) -> None:
     edit_cell(olist_copy / "olist_order_items_dataset.csv.gz", 250, "price", "abc")
     edit_cell(olist_copy / "olist_order_payments_dataset.csv.gz", 30, "order_id", "f" * 32)
     rejects = tmp_path / "rejects.csv"

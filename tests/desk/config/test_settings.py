@@ -23,7 +23,11 @@ def test_postgresql_url_parts() -> None:
     parsed = parse_database_url("postgresql://shop:p%40ss@db.internal:6432/desk?sslmode=require")
     assert parsed["ENGINE"] == "django.db.backends.postgresql"
     assert (parsed["USER"], parsed["PASSWORD"], parsed["HOST"], parsed["PORT"], parsed["NAME"]) == (
-        "shop", "p@ss", "db.internal", "6432", "desk",
+        "shop",
+        "p@ss",
+        "db.internal",
+        "6432",
+        "desk",
     )
     assert parsed["OPTIONS"] == {"sslmode": "require"}
 
@@ -63,8 +67,11 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if k != "MANYI_SECRET_KEY"}
     result = subprocess.run(
         [sys.executable, "-m", "django", "check"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "manyi.desk.config.production",
-             "MANYI_HOME": str(tmp_path)},
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "manyi.desk.config.production",
+            "MANYI_HOME": str(tmp_path),
+        },
         capture_output=True,
         text=True,
     )
@@ -74,10 +81,17 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 
 def test_debug_is_off_unless_set(tmp_path: Path) -> None:
     code = "from django.conf import settings; print(settings.DEBUG)"
-    base = {**os.environ, "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
-            "MANYI_HOME": str(tmp_path)}
+    base = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
+        "MANYI_HOME": str(tmp_path),
+    }
     base.pop("MANYI_DEBUG", None)
     off = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
-    on = subprocess.run([sys.executable, "-c", code], env={**base, "MANYI_DEBUG": "1"},
-                        capture_output=True, text=True)
+    on = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "MANYI_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+    )
     assert (off.stdout.strip(), on.stdout.strip()) == ("False", "True")

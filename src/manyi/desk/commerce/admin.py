@@ -17,7 +17,7 @@ from manyi.desk.commerce.models import (
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(admin.ModelAdmin[Order]):
     list_display = ("order_id", "customer", "status", "purchased_at", "delivered_at", "item_total")
     list_filter = ("status",)
     search_fields = ("order_id", "customer__customer_id")
@@ -26,7 +26,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(admin.ModelAdmin[Review]):
     list_display = ("review_id", "order", "rating", "created_at", "source")
     list_filter = ("rating", "source", "language")
     search_fields = ("review_id", "order__order_id", "body")
@@ -34,7 +34,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
     list_display = ("started_at", "kind", "source", "status", "finished_at")
     list_filter = ("status", "kind")
 

@@ -142,7 +142,11 @@ def import_source(
         summary={"process": {"host": socket.gethostname(), "pid": os.getpid()}},
     )
     summary = ImportSummary(run_id=run.pk, rejects_file=rejects_path if skip_bad_rows else None)
-    rejects = rejects_path.open("w", encoding="utf-8", newline="") if skip_bad_rows else None
+    rejects = (
+        rejects_path.open("w", encoding="utf-8", newline="")
+        if skip_bad_rows and rejects_path is not None
+        else None
+    )
     try:
         _import(reader, summary, _Problems(rejects), skip_bad_rows, progress, using)
     except BaseException as exc:  # KeyboardInterrupt too: the run must not stay "running"
@@ -226,7 +230,10 @@ def _tune_session(connection: Any) -> None:
     with connection.cursor() as cursor:
         # Staging tables are temporary: without enough temp_buffers they spill to disk.
         # temp_buffers can only change before a session first touches a temporary table.
-        cursor.execute("SELECT COUNT(*) FROM pg_class WHERE relpersistence = 't' AND relnamespace = pg_my_temp_schema()")
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_class "
+            "WHERE relpersistence = 't' AND relnamespace = pg_my_temp_schema()"
+        )
         if cursor.fetchone()[0] == 0:
             cursor.execute("SET LOCAL temp_buffers = '256MB'")
         cursor.execute("SET LOCAL work_mem = '128MB'")
@@ -258,8 +265,13 @@ def _check_whole_table(
         dropped = stage.drop_earlier_duplicates()
         for d in duplicates:
             problems(
-                RowProblem(file, d.first_line, ", ".join(stage.table.key), ", ".join(map(str, d.key)),
-                           f"duplicate key: replaced by line {d.line}"),
+                RowProblem(
+                    file,
+                    d.first_line,
+                    ", ".join(stage.table.key),
+                    ", ".join(map(str, d.key)),
+                    f"duplicate key: replaced by line {d.line}",
+                ),
                 [],
             )
         part.rejected += dropped
@@ -273,7 +285,9 @@ def _check_whole_table(
             raise DataValidationError(found, total=count)
         for o in stage.drop_orphans():
             problems(
-                RowProblem(file, o.line, o.column, o.value, f"no such {o.parent[:-1]} ({o.parent})"),
+                RowProblem(
+                    file, o.line, o.column, o.value, f"no such {o.parent[:-1]} ({o.parent})"
+                ),
                 [],
             )
             part.rejected += 1
@@ -316,7 +330,9 @@ def _close_interrupted_runs(using: str) -> None:
         if owner.get("host") != host or _alive(int(owner.get("pid", 0))):
             continue
         run.status = ImportStatus.FAILED
-        run.error = "interrupted: the process stopped before the import finished; nothing was written"
+        run.error = (
+            "interrupted: the process stopped before the import finished; nothing was written"
+        )
         run.finished_at = timezone.now()
         run.save(using=using, update_fields=["status", "error", "finished_at"])
 

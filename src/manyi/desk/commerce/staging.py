@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
-from queue import Queue
 from dataclasses import dataclass
 from decimal import Decimal
+from queue import Queue
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -288,14 +288,16 @@ class Stage:
         if self.table.name == "orders" and items is not None:
             # An order's items are authoritative for its totals.
             columns = [
-                f"COALESCE(x.items, o.{q(c)})" if c == "item_total"
-                else f"COALESCE(x.freight, o.{q(c)})" if c == "freight_total"
+                f"COALESCE(x.items, o.{q(c)})"
+                if c == "item_total"
+                else f"COALESCE(x.freight, o.{q(c)})"
+                if c == "freight_total"
                 else f"o.{q(c)}"
                 for c in self.columns
             ]
             return (
-                f"SELECT {', '.join(f'{e} AS {q(c)}' for e, c in zip(columns, self.columns, strict=True))} "
-                f"FROM {q(self.name)} o LEFT JOIN (SELECT order_id, ROUND(SUM(price), 2) AS items, "
+                f"SELECT {_aliased(columns, self.columns)} FROM {q(self.name)} o "
+                "LEFT JOIN (SELECT order_id, ROUND(SUM(price), 2) AS items, "
                 f"ROUND(SUM(freight), 2) AS freight FROM {q(items.name)} GROUP BY order_id) x "
                 "ON x.order_id = o.order_id"
             )
@@ -305,8 +307,8 @@ class Stage:
                 for col in self.columns
             ]
             return (
-                f"SELECT {', '.join(f'{e} AS {q(c)}' for e, c in zip(columns, self.columns, strict=True))} "
-                f"FROM {q(self.name)} c LEFT JOIN (SELECT customer_id, MIN(purchased_at) AS first "
+                f"SELECT {_aliased(columns, self.columns)} FROM {q(self.name)} c "
+                "LEFT JOIN (SELECT customer_id, MIN(purchased_at) AS first "
                 f"FROM {q(orders.name)} GROUP BY customer_id) x ON x.customer_id = c.customer_id"
             )
         return plain
@@ -314,6 +316,10 @@ class Stage:
     def drop(self) -> None:
         with self.connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {q(self.name)}")
+
+
+def _aliased(expressions: Sequence[str], names: Sequence[str]) -> str:
+    return ", ".join(f"{e} AS {q(n)}" for e, n in zip(expressions, names, strict=True))
 
 
 def q(name: str) -> str:

@@ -21,9 +21,12 @@ import os
 import secrets
 from pathlib import Path
 
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from manyi.desk.config.database import parse_database_url
+
+django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] and friends be subscripted
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 HOME = Path(os.environ.get("MANYI_HOME", "var")).resolve()
