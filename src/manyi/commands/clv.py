@@ -1,4 +1,4 @@
-# ruff: noqa: B008  (typer declares options as argument defaults)
+
 """``manyi clv``: fit customer-lifetime-value models on a transaction file."""
 
 from __future__ import annotations

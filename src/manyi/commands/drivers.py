@@ -1,4 +1,4 @@
-# ruff: noqa: B008  (typer declares options as argument defaults)
+
 """``manyi drivers``: key-driver analysis of a score on a CSV or Parquet file."""
 
 from __future__ import annotations
