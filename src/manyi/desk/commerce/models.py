@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from manyi.data.schema import ID
+from manyi.desk.commerce.fields import KeyField
 
 
 class OrderStatus(models.TextChoices):
@@ -26,7 +27,7 @@ class OrderStatus(models.TextChoices):
 
 
 class Customer(models.Model):
-    customer_id = models.CharField(_("customer"), max_length=ID, primary_key=True)
+    customer_id = KeyField(_("customer"), max_length=ID, primary_key=True)
     region = models.CharField(_("region"), max_length=64, null=True, blank=True)
     city = models.CharField(_("city"), max_length=128, null=True, blank=True)
     zip_code = models.CharField(_("postcode"), max_length=16, null=True, blank=True)
@@ -43,7 +44,7 @@ class Customer(models.Model):
 
 
 class Product(models.Model):
-    product_id = models.CharField(_("product"), max_length=ID, primary_key=True)
+    product_id = KeyField(_("product"), max_length=ID, primary_key=True)
     category = models.CharField(_("category"), max_length=128, null=True, blank=True)
     category_en = models.CharField(_("category (English)"), max_length=128, null=True, blank=True)
     weight_g = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
@@ -65,7 +66,7 @@ class Product(models.Model):
 
 
 class Seller(models.Model):
-    seller_id = models.CharField(_("seller"), max_length=ID, primary_key=True)
+    seller_id = KeyField(_("seller"), max_length=ID, primary_key=True)
     region = models.CharField(_("region"), max_length=64, null=True, blank=True)
     city = models.CharField(_("city"), max_length=128, null=True, blank=True)
     zip_code = models.CharField(_("postcode"), max_length=16, null=True, blank=True)
@@ -80,11 +81,12 @@ class Seller(models.Model):
 
 
 class Order(models.Model):
-    order_id = models.CharField(_("order"), max_length=ID, primary_key=True)
+    order_id = KeyField(_("order"), max_length=ID, primary_key=True)
     customer = models.ForeignKey(
         Customer,
         on_delete=models.PROTECT,
         db_column="customer_id",
+        db_index=False,  # orders_customer_purchased covers it
         related_name="orders",
         verbose_name=_("customer"),
     )
@@ -122,14 +124,26 @@ class Order(models.Model):
 
 class OrderItem(models.Model):
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, db_column="order_id", related_name="items"
+        Order,
+        on_delete=models.CASCADE,
+        db_column="order_id",
+        db_index=False,  # order_items_key (order_id, line_no) covers it
+        related_name="items",
     )
     line_no = models.PositiveIntegerField(_("line"))
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, db_column="product_id", related_name="order_items"
+        Product,
+        on_delete=models.PROTECT,
+        db_column="product_id",
+        db_index=False,  # indexed in Meta, without a LIKE copy
+        related_name="order_items",
     )
     seller = models.ForeignKey(
-        Seller, on_delete=models.PROTECT, db_column="seller_id", related_name="order_items"
+        Seller,
+        on_delete=models.PROTECT,
+        db_column="seller_id",
+        db_index=False,  # indexed in Meta, without a LIKE copy
+        related_name="order_items",
     )
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
     freight = models.DecimalField(_("freight"), max_digits=14, decimal_places=2)
@@ -153,7 +167,11 @@ class OrderItem(models.Model):
 
 class Payment(models.Model):
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, db_column="order_id", related_name="payments"
+        Order,
+        on_delete=models.CASCADE,
+        db_column="order_id",
+        db_index=False,  # payments_key (order_id, seq) covers it
+        related_name="payments",
     )
     seq = models.PositiveIntegerField(_("sequence"))
     method = models.CharField(_("method"), max_length=32)
@@ -177,9 +195,13 @@ class Review(models.Model):
     at once, and each of those orders keeps its own row (docs/decisions/0002-review-ids.md).
     """
 
-    review_id = models.CharField(_("review"), max_length=ID)
+    review_id = KeyField(_("review"), max_length=ID)
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, db_column="order_id", related_name="reviews"
+        Order,
+        on_delete=models.CASCADE,
+        db_column="order_id",
+        db_index=False,  # indexed in Meta, without a LIKE copy
+        related_name="reviews",
     )
     rating = models.PositiveSmallIntegerField(_("rating"))
     title = models.CharField(_("title"), max_length=255, null=True, blank=True)

@@ -40,7 +40,8 @@ SQLITE_TYPES = {
     ColumnType.BOOLEAN: "bool",
 }
 POSTGRES_TYPES = {
-    ColumnType.STRING: "text",
+    # Byte-order text matches the identifiers' columns (KeyField) and keeps joins cheap.
+    ColumnType.STRING: 'text COLLATE "C"',
     ColumnType.INTEGER: "bigint",
     ColumnType.DECIMAL: "numeric(14, 2)",
     ColumnType.FLOAT: "double precision",
