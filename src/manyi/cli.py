@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from manyi import __version__
-from manyi.commands import clv, demo, drivers, imports, synth
+from manyi.commands import clv, demo, drivers, imports, sentiment, synth, train
 
 app = typer.Typer(
     name="manyi",
@@ -48,6 +48,8 @@ app.add_typer(imports.app, name="import")
 app.command("generate")(synth.generate)
 app.add_typer(clv.app, name="clv")
 app.add_typer(drivers.app, name="drivers")
+app.add_typer(sentiment.app, name="sentiment")
+app.command("train-sentiment")(train.train_sentiment)
 
 
 def main() -> None:

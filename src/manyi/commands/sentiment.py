@@ -32,7 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 LANG = typer.Option(
     "auto", "--lang", help="Language of the reviews: auto (detect per review), zh, en or pt."
@@ -43,6 +43,11 @@ TITLE = typer.Option(
     None, "--title-column", help="Optional column with the review title (joined before the text)."
 )
 CHUNK = typer.Option(5000, "--chunk-size", min=100, help="Rows read and scored at a time.")
+ENCODING = typer.Option(
+    "utf-8-sig",
+    "--encoding",
+    help="Text encoding of the input (e.g. gbk for files saved by Chinese Excel).",
+)
 
 _POSITIVE = {"1", "positive", "pos", "true", "yes"}
 _NEGATIVE = {"0", "negative", "neg", "false", "no"}
@@ -75,7 +80,7 @@ def _progress() -> Progress:
 
 
 def _chunks(
-    path: Path, columns: list[str], chunk_size: int
+    path: Path, columns: list[str], chunk_size: int, encoding: str = "utf-8-sig"
 ) -> Iterator[tuple[Any, int, IO[bytes]]]:
     import pandas as pd
 
@@ -85,7 +90,12 @@ def _chunks(
     with _open_csv(path) as (raw, stream):
         try:
             reader = pd.read_csv(
-                stream, chunksize=chunk_size, dtype=str, keep_default_na=False, na_values=[""]
+                stream,
+                chunksize=chunk_size,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding=encoding,
             )
             first_row = 2  # line 1 is the header
             for chunk in reader:
@@ -98,7 +108,16 @@ def _chunks(
                     raise typer.Exit(2)
                 yield chunk, first_row, raw
                 first_row += len(chunk)
-        except (pd.errors.ParserError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
+        except UnicodeDecodeError as exc:
+            err.print(
+                f"[red]{path}: byte {exc.start} is not valid {encoding}; "
+                "pass the file's encoding with --encoding (e.g. gbk)[/red]"
+            )
+            raise typer.Exit(2) from exc
+        except LookupError as exc:
+            err.print(f"[red]--encoding {encoding!r}: unknown encoding[/red]")
+            raise typer.Exit(2) from exc
+        except (pd.errors.ParserError, gzip.BadGzipFile) as exc:
             err.print(f"[red]{path}: cannot read as CSV: {exc}[/red]")
             raise typer.Exit(2) from exc
         except pd.errors.EmptyDataError as exc:
@@ -134,6 +153,7 @@ def predict(
     lang: str = LANG,
     title_column: str | None = TITLE,
     chunk_size: int = CHUNK,
+    encoding: str = ENCODING,
 ) -> None:
     """Score every review and write the input with sentiment, p_positive, aspects, language.
 
@@ -141,8 +161,7 @@ def predict(
     aspects lists aspect:polarity pairs such as "logistics:+;quality:-". Empty or
     unreadable text gets sentiment neutral, p_positive 0.5, no aspects, language unknown.
 
-    Example: manyi sentiment predict --input src/manyi/data/samples/reviews_zh.csv.gz
-    --text-column review --output /tmp/scored.csv
+    Example: manyi sentiment predict -i reviews.csv --text-column review -o scored.csv
     """
     from manyi.text.analysis import analyse
 
@@ -153,7 +172,9 @@ def predict(
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("scoring", total=total, rows=0)
-        for index, (chunk, _first, raw) in enumerate(_chunks(input_path, columns, chunk_size)):
+        for index, (chunk, _first, raw) in enumerate(
+            _chunks(input_path, columns, chunk_size, encoding)
+        ):
             results = analyse(_texts(chunk, text_column, title_column), lang)
             chunk["sentiment"] = [r.sentiment for r in results]
             chunk["p_positive"] = [round(r.p_positive, 4) for r in results]
@@ -182,6 +203,7 @@ def evaluate(
     ),
     title_column: str | None = TITLE,
     chunk_size: int = CHUNK,
+    encoding: str = ENCODING,
 ) -> None:
     """Measure the sentiment model on labelled reviews and print JSON.
 
@@ -190,8 +212,7 @@ def evaluate(
     language and reviews per second (normalisation, language detection and sentiment; CSV
     reading and model loading excluded).
 
-    Example: manyi sentiment evaluate --input src/manyi/data/samples/reviews_zh.csv.gz
-    --text-column review --label-column label
+    Example: manyi sentiment evaluate -i reviews.csv --text-column review --label-column label
     """
     import numpy as np
 
@@ -212,7 +233,7 @@ def evaluate(
     scoring_seconds = 0.0
     with _progress() as progress:
         task = progress.add_task("evaluating", total=total, rows=0)
-        for chunk, first_row, raw in _chunks(input_path, columns, chunk_size):
+        for chunk, first_row, raw in _chunks(input_path, columns, chunk_size, encoding):
             keep: list[int] = []
             labels: list[int] = []
             for offset, value in enumerate(chunk[label_column].tolist()):

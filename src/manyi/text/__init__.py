@@ -10,6 +10,7 @@ The public API:
 - :func:`analyse` — sentiment, three-way label, language and aspects for each review;
 - :func:`aspect_summary` and :func:`top_complaints` — share negative by aspect and the most
   frequent complaint phrases per aspect with example reviews;
+- :func:`aspect_rating_effect` — how each aspect's polarity goes with the star rating;
 - :func:`detect_language`, :func:`normalize_text`, :func:`tokenize`;
 - :func:`load_model` and :class:`SentimentModel` for the classifiers alone.
 
@@ -26,6 +27,7 @@ from manyi.text.analysis import (
     AspectMention,
     ReviewAnalysis,
     analyse,
+    aspect_rating_effect,
     aspect_summary,
     top_complaints,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "ReviewAnalysis",
     "SentimentModel",
     "analyse",
+    "aspect_rating_effect",
     "aspect_summary",
     "detect_language",
     "extract_aspects",

@@ -168,8 +168,10 @@ def _combine(mentions: list[ClauseAspect]) -> list[AspectMention]:
         polarity = "positive" if score > 0 else "negative" if score < 0 else "neutral"
         # The phrase of the clause that decides the polarity (largest |score| on its side).
         lead = max(parts, key=lambda m: (m.score or 0.0) * (1 if score >= 0 else -1))
-        phrase = lead.term if not lead.opinion or lead.opinion == lead.term else (
-            f"{lead.term} {lead.opinion}"
+        phrase = (
+            lead.term
+            if not lead.opinion or lead.opinion == lead.term
+            else (f"{lead.term} {lead.opinion}")
         )
         out.append(
             AspectMention(
@@ -245,7 +247,7 @@ def top_complaints(
         for mention in result.aspects:
             if mention.polarity == "negative":
                 found[(mention.aspect, mention.phrase)].append(i)
-    rows = []
+    rows: list[dict[str, object]] = []
     for aspect in ASPECTS:
         phrases = sorted(
             ((phrase, idx) for (a, phrase), idx in found.items() if a == aspect),
@@ -261,3 +263,67 @@ def top_complaints(
             for phrase, idx in phrases
         )
     return pd.DataFrame(rows, columns=["aspect", "phrase", "count", "examples"])
+
+
+def aspect_rating_effect(
+    analyses: Sequence[ReviewAnalysis], ratings: Sequence[float] | np.ndarray
+) -> pd.DataFrame:
+    """How each aspect moves the rating: mean ratings and a joint linear fit.
+
+    For each aspect, the mean rating of reviews that judge it negatively, positively, and
+    that do not mention it; and the coefficients of one least-squares fit
+    ``rating ~ 1 + sum_a (b_neg[a] * negative[a] + b_pos[a] * positive[a])`` over all
+    reviews with a rating, so each coefficient is the rating difference against not
+    mentioning the aspect, holding the other aspects fixed (an association, not a cause).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by aspect with columns ``n_negative``, ``n_positive``,
+        ``mean_rating_negative``, ``mean_rating_positive``, ``mean_rating_not_mentioned``,
+        ``effect_negative``, ``effect_positive`` (NaN where an aspect has no such reviews).
+
+    Examples
+    --------
+    >>> texts = ["物流太慢了", "物流很快", "质量很好", "质量太差", "还行"]
+    >>> table = aspect_rating_effect(analyse(texts), [1, 5, 5, 2, 4])
+    >>> table.loc["logistics", ["mean_rating_negative", "mean_rating_positive"]].tolist()
+    [1.0, 5.0]
+    """
+    y = np.asarray(ratings, dtype=np.float64)
+    if len(y) != len(analyses):
+        raise ValueError(f"{len(analyses)} analyses but {len(y)} ratings")
+    known = ~np.isnan(y)
+    columns: list[np.ndarray] = [np.ones(len(y))]
+    names: list[tuple[str, str]] = []
+    rows = []
+    for aspect in ASPECTS:
+        polarity = np.array(
+            [next((m.polarity for m in r.aspects if m.aspect == aspect), "") for r in analyses]
+        )
+        neg = (polarity == "negative") & known
+        pos = (polarity == "positive") & known
+        absent = (polarity == "") & known
+        for name, mask in (("negative", neg), ("positive", pos)):
+            if mask.any():
+                columns.append(mask.astype(np.float64))
+                names.append((aspect, name))
+        rows.append(
+            {
+                "aspect": aspect,
+                "n_negative": int(neg.sum()),
+                "n_positive": int(pos.sum()),
+                "mean_rating_negative": float(y[neg].mean()) if neg.any() else np.nan,
+                "mean_rating_positive": float(y[pos].mean()) if pos.any() else np.nan,
+                "mean_rating_not_mentioned": float(y[absent].mean()) if absent.any() else np.nan,
+                "effect_negative": np.nan,
+                "effect_positive": np.nan,
+            }
+        )
+    table = pd.DataFrame(rows).set_index("aspect")
+    if known.sum() > len(columns):
+        design = np.column_stack(columns)[known]
+        coef, *_ = np.linalg.lstsq(design, y[known], rcond=None)
+        for (aspect, name), value in zip(names, coef[1:], strict=True):
+            table.loc[aspect, f"effect_{name}"] = float(value)
+    return table

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -89,6 +90,31 @@ def _merge(entries: dict[str, _Entry], term: str, entry: _Entry) -> None:
     )
 
 
+def _trie_pattern(terms: Iterable[str]) -> str:
+    """One regex for many terms, factorised by common prefixes, longest match first.
+
+    A plain ``a|b|c|...`` alternation of ~600 entries makes ``re`` try every branch at every
+    position; the prefix tree tries one character at a time (several times faster). Greedy
+    optional groups keep "longest first", and backtracking still finds a shorter entry when a
+    longer one fails the word-boundary check.
+    """
+    trie: dict[str, Any] = {}
+    for term in terms:
+        node = trie
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
 @lru_cache(maxsize=3)
 def load_lexicon(lang: str) -> _Lexicon:
     """Load and compile ``aspects_<lang>.yaml`` (cached)."""
@@ -126,7 +152,7 @@ def load_lexicon(lang: str) -> _Lexicon:
         add(term, _Entry(degree=_STRONG))
     for term in data["degree"]["weak"]:
         add(term, _Entry(degree=_WEAK))
-    alternatives = "|".join(re.escape(t) for t in sorted(entries, key=len, reverse=True))
+    alternatives = _trie_pattern(entries)
     contrast = "|".join(
         re.escape(normalize_text(str(t))) for t in sorted(data["contrast"], key=len, reverse=True)
     )

@@ -8,7 +8,9 @@ The split: within each stratum (the label for Chinese, the star rating for Engli
 Portuguese) the rows are ordered by ``blake2b("manyi-holdout-8:" + normalised text)`` and the
 first 20 % form the held-out part. It needs no random generator (so it does not change with
 NumPy or scikit-learn versions), does not depend on row order, and keeps duplicate texts on
-the same side.
+the same side. It does depend on :func:`normalize_text` (normaliser version 1): changing the
+normaliser moves a few rows across the split, so figures are comparable only within one
+normaliser version.
 """
 
 from __future__ import annotations

@@ -51,9 +51,7 @@ class FeatureSpec:
 
     def to_dict(self) -> dict[str, list[int] | bool | None]:
         """Return the spec as JSON-ready data."""
-        return {
-            k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()
-        }
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, list[int] | bool | None]) -> FeatureSpec:
@@ -75,9 +73,38 @@ class FeatureSpec:
 
 
 _NEGATORS = frozenset(
-    "not no never nothing nor don't didn't doesn't isn't wasn't aren't weren't won't "
-    "wouldn't couldn't can't cannot dont didnt doesnt isnt wasnt "
-    "não nao nem nunca jamais nenhum nenhuma sem".split()
+    [
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "nor",
+        "don't",
+        "didn't",
+        "doesn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "won't",
+        "wouldn't",
+        "couldn't",
+        "can't",
+        "cannot",
+        "dont",
+        "didnt",
+        "doesnt",
+        "isnt",
+        "wasnt",
+        "não",
+        "nao",
+        "nem",
+        "nunca",
+        "jamais",
+        "nenhum",
+        "nenhuma",
+        "sem",
+    ]
 )
 _CLAUSE_END = re.compile(r"[.,;:!?()\n]|\b(?:but|mas|porém|porem|however)\b")
 _NEG_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*", re.UNICODE)

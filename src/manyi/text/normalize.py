@@ -28,9 +28,7 @@ _EMOJI = re.compile(
     "]"
 )
 _EMOJI_TRAIL = re.compile("[\ufe0f\U0001f3fb-\U0001f3ff]")  # variation selector, skin tones
-_REPEATED_EMOJI = re.compile(
-    "([\U0001f300-\U0001faff\u2600-\u27bf])\\1+"
-)
+_REPEATED_EMOJI = re.compile("([\U0001f300-\U0001faff\u2600-\u27bf])\\1+")
 
 
 def normalize_text(text: object, *, emoji: str = "keep") -> str:

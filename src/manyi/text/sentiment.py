@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,8 +50,9 @@ class SentimentModel:
         Keep n-grams that occur in at least this many training reviews.
     C : float
         Inverse L2 regularisation strength of the logistic regression.
-    nb_alpha : float
-        Smoothing of the naive-Bayes log-count ratios.
+    nb_alpha : float or None
+        Smoothing of the naive-Bayes log-count ratios; ``None`` fits plain TF-IDF logistic
+        regression (no NB scaling).
     threshold : float or "cv"
         Decision threshold on the probability. ``"cv"`` picks the one that maximises
         macro-F1 in 5-fold cross-validation on the training data (useful when classes are
@@ -66,6 +68,8 @@ class SentimentModel:
     intercept_ : float
     threshold_ : float
         The threshold chosen on the raw probability (0.5 unless ``threshold="cv"``).
+    metadata_ : dict
+        For loaded models: the JSON metadata (data, split, held-out metrics).
 
     Examples
     --------
@@ -82,7 +86,7 @@ class SentimentModel:
         *,
         min_df: int = 2,
         C: float = 4.0,  # noqa: N803 - scikit-learn's name for it
-        nb_alpha: float = 1.0,
+        nb_alpha: float | None = 1.0,
         threshold: float | Literal["cv"] = 0.5,
     ) -> None:
         self.lang = lang
@@ -91,6 +95,28 @@ class SentimentModel:
         self.C = C
         self.nb_alpha = nb_alpha
         self.threshold = threshold
+
+    metadata_: dict[str, Any]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn's ``clone`` uses them)."""
+        return {
+            "lang": self.lang,
+            "features": self.features,
+            "min_df": self.min_df,
+            "C": self.C,
+            "nb_alpha": self.nb_alpha,
+            "threshold": self.threshold,
+        }
+
+    def set_params(self, **params: Any) -> SentimentModel:
+        """Set constructor parameters; returns ``self``."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"unknown parameter {key!r}; valid ones are {sorted(valid)}")
+            setattr(self, key, value)
+        return self
 
     # -- training -------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], y: Sequence[int] | npt.ArrayLike) -> SentimentModel:
@@ -141,7 +167,11 @@ class SentimentModel:
             dtype=np.float64,
         )
         x = vectorizer.fit_transform(docs)
-        ratio = _nb_ratio(x, labels, self.nb_alpha)
+        ratio = (
+            _nb_ratio(x, labels, self.nb_alpha)
+            if self.nb_alpha is not None
+            else np.ones(x.shape[1])
+        )
         scaled = x.multiply(ratio).tocsr()
         classifier = LogisticRegression(C=self.C, solver="liblinear", max_iter=5000)
         with warnings.catch_warnings():
@@ -177,12 +207,14 @@ class SentimentModel:
     def predict_proba(self, texts: Iterable[object]) -> FloatArray:
         """Probability that each review is positive.
 
-        Empty or featureless text (only punctuation, an unknown script) gets exactly 0.5.
+        Empty text and text with no known n-gram (e.g. an unsupported script) get exactly
+        0.5. Punctuation alone can be a feature ("..." leans negative in Chinese reviews);
+        :func:`manyi.text.analyse` treats text without letters as language "unknown".
 
         Examples
         --------
         >>> from manyi.text import load_model
-        >>> p = load_model("zh").predict_proba(["质量很好，物流也快", "", "???"])
+        >>> p = load_model("zh").predict_proba(["质量很好，物流也快", "", "ᚠᚢᚦ"])
         >>> bool(p[0] > 0.9), float(p[1]), float(p[2])
         (True, 0.5, 0.5)
         """
@@ -252,7 +284,7 @@ class SentimentModel:
             FeatureSpec.from_dict(meta["features"]),
             min_df=int(params["min_df"]),
             C=float(params["C"]),
-            nb_alpha=float(params["nb_alpha"]),
+            nb_alpha=None if params["nb_alpha"] is None else float(params["nb_alpha"]),
             threshold=params["threshold"],
         )
         with np.load(npz) as arrays:
@@ -298,20 +330,22 @@ def _probabilities(
     at once with ``np.unique`` on ``row * n_features + column``.
     """
     n_docs = len(docs)
-    get = vocabulary.get
-    rows: list[int] = []
-    cols: list[int] = []
+    grams: list[str] = []
+    lengths = np.empty(n_docs, dtype=np.int64)
     for i, doc in enumerate(docs):
-        ids = [j for j in map(get, extract_features(doc, spec)) if j is not None]
-        cols.extend(ids)
-        rows.extend([i] * len(ids))
-    if not cols:
+        feats = extract_features(doc, spec)
+        lengths[i] = len(feats)
+        grams.extend(feats)
+    # Vocabulary look-up in C: dict.get mapped with a default of -1, read by np.fromiter.
+    cols = np.fromiter(
+        map(vocabulary.get, grams, repeat(-1, len(grams))), dtype=np.int64, count=len(grams)
+    )
+    rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    known = cols >= 0
+    if not known.any():
         return np.full(n_docs, 0.5)
     n_features = len(idf)
-    keys, counts = np.unique(
-        np.asarray(rows, dtype=np.int64) * n_features + np.asarray(cols, dtype=np.int64),
-        return_counts=True,
-    )
+    keys, counts = np.unique(rows[known] * n_features + cols[known], return_counts=True)
     row = keys // n_features
     col = keys % n_features
     weight = (1.0 + np.log(counts)) * idf[col]

@@ -29,9 +29,10 @@ def _jieba() -> Any:
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    with resources.as_file(
-        resources.files("manyi.text.lexicons") / "userdict_zh.txt"
-    ) as path, _LOCK:
+    with (
+        resources.as_file(resources.files("manyi.text.lexicons") / "userdict_zh.txt") as path,
+        _LOCK,
+    ):
         tokenizer.load_userdict(str(path))
     return tokenizer
 

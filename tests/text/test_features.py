@@ -1,0 +1,36 @@
+"""N-gram features shared by training and inference."""
+
+from __future__ import annotations
+
+from manyi.text.features import FeatureSpec, extract_features
+
+
+def test_chinese_character_ngrams_are_prefixed_and_counted_with_repeats() -> None:
+    assert extract_features("好好", FeatureSpec(char=(1, 2))) == ["\x01好", "\x01好", "\x01好好"]
+
+
+def test_word_ngrams_keep_apostrophes_and_exclamations() -> None:
+    feats = extract_features("doesn't fit!!", FeatureSpec(word=(1, 2)))
+    assert feats == ["doesn't", "fit", "!!", "doesn't fit", "fit !!"]
+
+
+def test_char_wb_ngrams_stay_inside_padded_words() -> None:
+    assert extract_features("ok", FeatureSpec(char_wb=(3, 3))) == ["\x01 ok", "\x01ok "]
+
+
+def test_negation_marks_words_up_to_the_next_punctuation() -> None:
+    feats = extract_features(
+        "not good at all, but cute", FeatureSpec(word=(1, 1), mark_negation=True)
+    )
+    assert feats[:3] == ["neg_good", "neg_at", "neg_all"]
+    assert "neg_cute" not in feats
+
+
+def test_accent_folding_merges_spellings_with_and_without_accents() -> None:
+    spec = FeatureSpec(word=(1, 1), fold_accents=True)
+    assert extract_features("não é bom", spec) == extract_features("nao e bom", spec)
+
+
+def test_a_spec_survives_its_json_form() -> None:
+    spec = FeatureSpec(word=(1, 3), char_wb=(2, 5), fold_accents=True, mark_negation=True)
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
