@@ -12,35 +12,15 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Analyst")
 
 
+#: Reading the imported shop data, which every role needs.
+VIEW_SHOP = tuple(
+    f"commerce.view_{model}"
+    for model in ("customer", "order", "orderitem", "payment", "review", "product", "seller")
+)
+
 #: Model permissions per role, as ``app_label.codename``; later apps add their own.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.AGENT: (
-        "commerce.view_customer",
-        "commerce.view_order",
-        "commerce.view_orderitem",
-        "commerce.view_payment",
-        "commerce.view_review",
-        "commerce.view_product",
-        "commerce.view_seller",
-    ),
-    Role.MANAGER: (
-        "commerce.view_customer",
-        "commerce.view_order",
-        "commerce.view_orderitem",
-        "commerce.view_payment",
-        "commerce.view_review",
-        "commerce.view_product",
-        "commerce.view_seller",
-        "commerce.view_importrun",
-    ),
-    Role.ANALYST: (
-        "commerce.view_customer",
-        "commerce.view_order",
-        "commerce.view_orderitem",
-        "commerce.view_payment",
-        "commerce.view_review",
-        "commerce.view_product",
-        "commerce.view_seller",
-        "commerce.view_importrun",
-    ),
+    Role.AGENT: VIEW_SHOP,
+    Role.MANAGER: (*VIEW_SHOP, "commerce.view_importrun"),
+    Role.ANALYST: (*VIEW_SHOP, "commerce.view_importrun"),
 }
