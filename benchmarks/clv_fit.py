@@ -72,8 +72,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--skip-lifetimes-pnbd-1m", action="store_true",
-                        help="lifetimes' Pareto/NBD on 1M raw rows takes minutes")
+    parser.add_argument(
+        "--skip-lifetimes-pnbd-1m",
+        action="store_true",
+        help="lifetimes' Pareto/NBD on 1M raw rows takes minutes",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     # One BLAS thread for both libraries: on a shared 2-core machine OpenBLAS threads spin
@@ -90,20 +93,30 @@ def main() -> None:
     distinct = len(sim[["frequency", "recency", "T"]].drop_duplicates())
 
     rows = []
-    for label, data, repeats in (("CDNOW (2,357)", cdnow, args.repeats),
-                                 (f"simulated ({args.customers:,}; {distinct:,} distinct)",
-                                  sim, 1)):
+    for label, data, repeats in (
+        ("CDNOW (2,357)", cdnow, args.repeats),
+        (f"simulated ({args.customers:,}; {distinct:,} distinct)", sim, 1),
+    ):
         repeat_buyers = data[data.frequency > 0]
         cases: list[tuple[str, Callable[[], Any], Callable[[], Any], bool]] = [
-            ("BG/NBD", lambda d=data: BetaGeoModel().fit(d.frequency, d.recency, d["T"]),
-             lambda d=data: BetaGeoFitter().fit(d.frequency, d.recency, d["T"]), True),
-            ("Pareto/NBD", lambda d=data: ParetoNBDModel().fit(d.frequency, d.recency, d["T"]),
-             lambda d=data: ParetoNBDFitter().fit(d.frequency, d.recency, d["T"]),
-             not (args.skip_lifetimes_pnbd_1m and data is sim)),
-            ("Gamma-Gamma", lambda d=repeat_buyers: GammaGammaModel().fit(d.frequency,
-                                                                         d.monetary_value),
-             lambda d=repeat_buyers: GammaGammaFitter().fit(d.frequency, d.monetary_value),
-             True),
+            (
+                "BG/NBD",
+                lambda d=data: BetaGeoModel().fit(d.frequency, d.recency, d["T"]),
+                lambda d=data: BetaGeoFitter().fit(d.frequency, d.recency, d["T"]),
+                True,
+            ),
+            (
+                "Pareto/NBD",
+                lambda d=data: ParetoNBDModel().fit(d.frequency, d.recency, d["T"]),
+                lambda d=data: ParetoNBDFitter().fit(d.frequency, d.recency, d["T"]),
+                not (args.skip_lifetimes_pnbd_1m and data is sim),
+            ),
+            (
+                "Gamma-Gamma",
+                lambda d=repeat_buyers: GammaGammaModel().fit(d.frequency, d.monetary_value),
+                lambda d=repeat_buyers: GammaGammaFitter().fit(d.frequency, d.monetary_value),
+                True,
+            ),
         ]
         for model, ours, theirs, run_theirs in cases:
             t_ours, fitted = timed(ours, repeats)
@@ -118,16 +131,19 @@ def main() -> None:
             print(f"done: {label} {model}", flush=True)
 
     print()
-    print("| data | model | manyi (s) | lifetimes 0.11.3 (s) | speed-up | max rel. param diff "
-          "| manyi parameters |")
+    print(
+        "| data | model | manyi (s) | lifetimes 0.11.3 (s) | speed-up | max rel. param diff "
+        "| manyi parameters |"
+    )
     print("|---|---|---:|---:|---:|---:|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
-    print(f"Median of {args.repeats} runs on CDNOW, 1 run on the simulated data; "
-          "one BLAS thread.")
-    print("Reproduce: .venv-bench-clv/bin/python benchmarks/clv_fit.py "
-          f"--customers {args.customers} --repeats {args.repeats}")
+    print(f"Median of {args.repeats} runs on CDNOW, 1 run on the simulated data; one BLAS thread.")
+    print(
+        "Reproduce: .venv-bench-clv/bin/python benchmarks/clv_fit.py "
+        f"--customers {args.customers} --repeats {args.repeats}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from manyi import __version__
-from manyi.commands import clv, demo, drivers, imports, sentiment, synth, train
+from manyi.commands import clv, demo, drivers, imports, report, sentiment, synth, train
 
 app = typer.Typer(
     name="manyi",
@@ -49,6 +49,7 @@ app.command("generate")(synth.generate)
 app.add_typer(clv.app, name="clv")
 app.add_typer(drivers.app, name="drivers")
 app.add_typer(sentiment.app, name="sentiment")
+app.add_typer(report.app, name="report")
 app.command("train-sentiment")(train.train_sentiment)
 
 

@@ -14,17 +14,35 @@ from manyi.commands.drivers import app as drivers_app
 
 runner = CliRunner()
 
-CDNOW_ARGS = ["--customer-column", "customer_id", "--date-column", "date",
-              "--date-format", "%Y%m%d", "--amount-column", "dollar_value",
-              "--calibration-end", "1997-09-30"]
+CDNOW_ARGS = [
+    "--customer-column",
+    "customer_id",
+    "--date-column",
+    "date",
+    "--date-format",
+    "%Y%m%d",
+    "--amount-column",
+    "dollar_value",
+    "--calibration-end",
+    "1997-09-30",
+]
 
 
-def test_clv_fit_prints_and_writes_the_published_bgnbd_fit(shared_data: Path,
-                                                           tmp_path: Path) -> None:
+def test_clv_fit_prints_and_writes_the_published_bgnbd_fit(
+    shared_data: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "fit.json"
-    result = runner.invoke(clv_app, ["fit", "--transactions",
-                                     str(shared_data / "cdnow" / "cdnow_sample.csv.gz"),
-                                     *CDNOW_ARGS, "--json", str(out)])
+    result = runner.invoke(
+        clv_app,
+        [
+            "fit",
+            "--transactions",
+            str(shared_data / "cdnow" / "cdnow_sample.csv.gz"),
+            *CDNOW_ARGS,
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "-9582.43" in result.output
     assert "7+" in result.output
@@ -38,14 +56,15 @@ def test_clv_fit_pareto_and_gamma_gamma(shared_data: Path, tmp_path: Path) -> No
     path = str(shared_data / "cdnow" / "cdnow_sample.csv.gz")
     for model, name, value in (("pnbd", "s", 0.606), ("gg", "p", 6.25)):
         out = tmp_path / f"{model}.json"
-        result = runner.invoke(clv_app, ["fit", "--transactions", path, *CDNOW_ARGS,
-                                         "--model", model, "--json", str(out)])
+        result = runner.invoke(
+            clv_app,
+            ["fit", "--transactions", path, *CDNOW_ARGS, "--model", model, "--json", str(out)],
+        )
         assert result.exit_code == 0, result.output
         assert json.loads(out.read_text())["params"][name] == pytest.approx(value, abs=5e-3)
 
 
-def test_clv_fit_names_file_line_and_field_of_a_bad_date(shared_data: Path,
-                                                          tmp_path: Path) -> None:
+def test_clv_fit_names_file_line_and_field_of_a_bad_date(shared_data: Path, tmp_path: Path) -> None:
     # given the sample with the date on data line 3 (file line 4) broken
     with gzip.open(shared_data / "cdnow" / "cdnow_sample.csv.gz", "rt") as handle:
         lines = handle.read().splitlines()
@@ -63,10 +82,19 @@ def test_clv_fit_names_file_line_and_field_of_a_bad_date(shared_data: Path,
 
 
 def test_clv_fit_reports_a_missing_column(shared_data: Path) -> None:
-    result = runner.invoke(clv_app, ["fit", "--transactions",
-                                     str(shared_data / "cdnow" / "cdnow_sample.csv.gz"),
-                                     *CDNOW_ARGS[:-2], "--calibration-end", "1997-09-30",
-                                     "--amount-column", "price"])
+    result = runner.invoke(
+        clv_app,
+        [
+            "fit",
+            "--transactions",
+            str(shared_data / "cdnow" / "cdnow_sample.csv.gz"),
+            *CDNOW_ARGS[:-2],
+            "--calibration-end",
+            "1997-09-30",
+            "--amount-column",
+            "price",
+        ],
+    )
     assert result.exit_code == 2
     assert "column(s) price not found" in result.output
 
@@ -74,17 +102,39 @@ def test_clv_fit_reports_a_missing_column(shared_data: Path) -> None:
 def test_drivers_accepts_input_and_source(shared_data: Path, tmp_path: Path) -> None:
     path = str(shared_data / "ecommerce_churn" / "ecommerce_customer_churn.csv.gz")
     out = tmp_path / "drivers.json"
-    result = runner.invoke(drivers_app, ["--input", path, "--target", "Churn", "--drivers",
-                                         "SatisfactionScore,Complain,Tenure", "--bootstrap",
-                                         "10", "--json", str(out)])
+    result = runner.invoke(
+        drivers_app,
+        [
+            "--input",
+            path,
+            "--target",
+            "Churn",
+            "--drivers",
+            "SatisfactionScore,Complain,Tenure",
+            "--bootstrap",
+            "10",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     written = json.loads(out.read_text())
     assert written["method"] == "logistic"
     assert written["drivers"][0]["driver"] == "Tenure"
     assert sum(d["importance"] for d in written["drivers"]) == pytest.approx(written["r2"])
-    again = runner.invoke(drivers_app, ["--source", path, "--target", "OrderCount",
-                                        "--drivers", "CouponUsed,PreferedOrderCat",
-                                        "--bootstrap", "0"])
+    again = runner.invoke(
+        drivers_app,
+        [
+            "--source",
+            path,
+            "--target",
+            "OrderCount",
+            "--drivers",
+            "CouponUsed,PreferedOrderCat",
+            "--bootstrap",
+            "0",
+        ],
+    )
     assert again.exit_code == 0, again.output
     assert "PreferedOrderCat" in again.output
 

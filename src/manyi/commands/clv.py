@@ -1,4 +1,3 @@
-
 """``manyi clv``: fit customer-lifetime-value models on a transaction file."""
 
 from __future__ import annotations
@@ -55,8 +54,10 @@ def read_table(path: Path) -> Any:
 def _check_columns(path: Path, frame: Any, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InputError(f"{path}: line 1: column(s) {', '.join(missing)} not found; the file "
-                         f"has {', '.join(map(str, frame.columns))}")
+        raise InputError(
+            f"{path}: line 1: column(s) {', '.join(missing)} not found; the file "
+            f"has {', '.join(map(str, frame.columns))}"
+        )
 
 
 def _parse_column(path: Path, frame: Any, column: str, parse: Any, reason: str) -> Any:
@@ -70,13 +71,18 @@ def _parse_column(path: Path, frame: Any, column: str, parse: Any, reason: str) 
             row = int(mask.to_numpy().nonzero()[0][0])
             value = frame[column].iloc[row]
             # +2: one for the header line, one because lines count from 1.
-            raise InputError(f"{path}: line {row + 2}: field {column!r}: {why} "
-                             f"(value {value!r})")
+            raise InputError(f"{path}: line {row + 2}: field {column!r}: {why} (value {value!r})")
     return parsed if not isinstance(parsed, pd.Series) else parsed.reset_index(drop=True)
 
 
-def load_transactions(path: Path, *, customer_column: str, date_column: str,
-                      amount_column: str, date_format: str | None) -> Any:
+def load_transactions(
+    path: Path,
+    *,
+    customer_column: str,
+    date_column: str,
+    amount_column: str,
+    date_format: str | None,
+) -> Any:
     """Read and validate the transactions: customer (text), date, amount (float)."""
     import pandas as pd
 
@@ -86,23 +92,30 @@ def load_transactions(path: Path, *, customer_column: str, date_column: str,
     if len(frame) == 0:
         raise InputError(f"{path}: the file has no rows")
     dates = _parse_column(
-        path, frame, date_column,
-        lambda s: pd.to_datetime(s.astype(str) if date_format else s, format=date_format,
-                                 errors="coerce"),
-        f"not a date{' in format ' + date_format if date_format else ''}")
-    amounts = _parse_column(path, frame, amount_column,
-                            lambda s: pd.to_numeric(s, errors="coerce"), "not a number")
+        path,
+        frame,
+        date_column,
+        lambda s: pd.to_datetime(
+            s.astype(str) if date_format else s, format=date_format, errors="coerce"
+        ),
+        f"not a date{' in format ' + date_format if date_format else ''}",
+    )
+    amounts = _parse_column(
+        path, frame, amount_column, lambda s: pd.to_numeric(s, errors="coerce"), "not a number"
+    )
     customers = _parse_column(path, frame, customer_column, lambda s: s.astype(str), "")
-    return pd.DataFrame({"customer": customers, "date": dates.dt.date,
-                         "amount": amounts.astype(float)})
+    return pd.DataFrame(
+        {"customer": customers, "date": dates.dt.date, "amount": amounts.astype(float)}
+    )
 
 
 def _parse_date(value: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 1997-09-30",
-                                 param_hint=option) from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 1997-09-30", param_hint=option
+        ) from None
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -116,17 +129,21 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 
 @app.command("fit")
 def fit(
-    transactions: Path = typer.Option(..., "--transactions", help="CSV (plain or .gz) or "
-                                      "Parquet file, one row per order."),
+    transactions: Path = typer.Option(
+        ..., "--transactions", help="CSV (plain or .gz) or Parquet file, one row per order."
+    ),
     customer_column: str = typer.Option(..., "--customer-column", help="Customer id column."),
     date_column: str = typer.Option(..., "--date-column", help="Order date column."),
     amount_column: str = typer.Option(..., "--amount-column", help="Order value column."),
-    calibration_end: str = typer.Option(..., "--calibration-end",
-                                        help="Last day of the calibration period, YYYY-MM-DD."),
-    date_format: str | None = typer.Option(None, "--date-format",
-                                           help="strptime format of the dates, e.g. %Y%m%d."),
+    calibration_end: str = typer.Option(
+        ..., "--calibration-end", help="Last day of the calibration period, YYYY-MM-DD."
+    ),
+    date_format: str | None = typer.Option(
+        None, "--date-format", help="strptime format of the dates, e.g. %Y%m%d."
+    ),
     observation_end: str | None = typer.Option(
-        None, "--observation-end", help="Last day of the holdout (default: last order date)."),
+        None, "--observation-end", help="Last day of the holdout (default: last order date)."
+    ),
     time_unit: str = typer.Option("W", "--time-unit", help="D, W or M (days, weeks, months)."),
     model: str = typer.Option("bgnbd", "--model", help="bgnbd, pnbd or gg (Gamma-Gamma)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the results here."),
@@ -141,18 +158,25 @@ def fit(
     --amount-column dollar_value --calibration-end 1997-09-30 --model bgnbd
     """
     if model not in MODELS:
-        raise typer.BadParameter(f"{model!r} is not one of {', '.join(MODELS)}",
-                                 param_hint="--model")
+        raise typer.BadParameter(
+            f"{model!r} is not one of {', '.join(MODELS)}", param_hint="--model"
+        )
     if time_unit not in ("D", "W", "M"):
-        raise typer.BadParameter(f"{time_unit!r} is not one of D, W, M",
-                                 param_hint="--time-unit")
+        raise typer.BadParameter(f"{time_unit!r} is not one of D, W, M", param_hint="--time-unit")
     cal_end = _parse_date(calibration_end, "--calibration-end")
     obs_end = _parse_date(observation_end, "--observation-end") if observation_end else None
     try:
-        result = _run_fit(transactions, customer_column=customer_column, date_column=date_column,
-                          amount_column=amount_column, date_format=date_format,
-                          calibration_end=cal_end, observation_end=obs_end,
-                          time_unit=time_unit, model=model)
+        result = _run_fit(
+            transactions,
+            customer_column=customer_column,
+            date_column=date_column,
+            amount_column=amount_column,
+            date_format=date_format,
+            calibration_end=cal_end,
+            observation_end=obs_end,
+            time_unit=time_unit,
+            model=model,
+        )
     except InputError as error:
         err.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
@@ -162,15 +186,33 @@ def fit(
         console.print(f"wrote {json_out}")
 
 
-def _run_fit(path: Path, *, customer_column: str, date_column: str, amount_column: str,
-             date_format: str | None, calibration_end: dt.date,
-             observation_end: dt.date | None, time_unit: str, model: str) -> dict[str, Any]:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+def _run_fit(
+    path: Path,
+    *,
+    customer_column: str,
+    date_column: str,
+    amount_column: str,
+    date_format: str | None,
+    calibration_end: dt.date,
+    observation_end: dt.date | None,
+    time_unit: str,
+    model: str,
+) -> dict[str, Any]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"reading {path.name}", total=4)
-        frame = load_transactions(path, customer_column=customer_column,
-                                  date_column=date_column, amount_column=amount_column,
-                                  date_format=date_format)
+        frame = load_transactions(
+            path,
+            customer_column=customer_column,
+            date_column=date_column,
+            amount_column=amount_column,
+            date_format=date_format,
+        )
         import ibis
 
         from manyi.insight.clv import (
@@ -186,12 +228,18 @@ def _run_fit(path: Path, *, customer_column: str, date_column: str, amount_colum
         last = max(frame["date"])
         obs_end = observation_end or last
         if obs_end <= calibration_end:
-            raise InputError(f"{path}: the last order ({last}) is not after --calibration-end "
-                             f"{calibration_end}: there is no holdout period")
+            raise InputError(
+                f"{path}: the last order ({last}) is not after --calibration-end "
+                f"{calibration_end}: there is no holdout period"
+            )
         progress.update(task, advance=1, description="summarising")
         summary = summarise_calibration_holdout(
-            ibis.memtable(frame), customer_column="customer", date_column="date",
-            amount_column="amount", calibration_end=calibration_end, observation_end=obs_end,
+            ibis.memtable(frame),
+            customer_column="customer",
+            date_column="date",
+            amount_column="amount",
+            calibration_end=calibration_end,
+            observation_end=obs_end,
             time_unit=time_unit,  # type: ignore[arg-type]
         ).to_pandas()
         if len(summary) == 0:
@@ -208,15 +256,19 @@ def _run_fit(path: Path, *, customer_column: str, date_column: str, amount_colum
             raise InputError(f"{path}: {error}") from error
         progress.update(task, advance=1, description="checking the holdout period")
         result: dict[str, Any] = {
-            "model": model, "file": str(path), "time_unit": time_unit,
-            "calibration_end": calibration_end.isoformat(), "observation_end": obs_end.isoformat(),
-            "customers": len(summary), "customers_fitted": fitted.n_customers_,
-            "params": fitted.params_, "standard_errors": fitted.standard_errors_,
+            "model": model,
+            "file": str(path),
+            "time_unit": time_unit,
+            "calibration_end": calibration_end.isoformat(),
+            "observation_end": obs_end.isoformat(),
+            "customers": len(summary),
+            "customers_fitted": fitted.n_customers_,
+            "params": fitted.params_,
+            "standard_errors": fitted.standard_errors_,
             "loglik": fitted.loglik_,
         }
         if model == "gg":
-            result["holdout_spend"] = check_spend_holdout(fitted, summary).to_dict(
-                orient="records")
+            result["holdout_spend"] = check_spend_holdout(fitted, summary).to_dict(orient="records")
         else:
             result["holdout"] = check_holdout(fitted, summary).to_dict()
         progress.update(task, advance=1)
@@ -228,22 +280,43 @@ def _print_result(result: dict[str, Any]) -> None:
     params = _table(
         f"{names[result['model']]}, {result['customers_fitted']:,.0f} customers",
         ["parameter", "estimate", "std. error"],
-        [[k, f"{v:.4f}", f"{result['standard_errors'][k]:.4f}"]
-         for k, v in result["params"].items()])
+        [
+            [k, f"{v:.4f}", f"{result['standard_errors'][k]:.4f}"]
+            for k, v in result["params"].items()
+        ],
+    )
     console.print(params)
     console.print(f"log-likelihood: {result['loglik']:.2f}; time unit {result['time_unit']}")
     if "holdout" in result:
         check = result["holdout"]
-        rows = [[r["frequency_cal"], str(r["customers"]), f"{r['actual']:.3f}",
-                 f"{r['expected']:.3f}"] for r in check["by_frequency"]]
-        rows.append(["total", str(result["customers"]), f"{check['actual_total']:.0f}",
-                     f"{check['expected_total']:.1f}"])
-        console.print(_table(
-            f"Holdout to {result['observation_end']}: repeat purchases per customer",
-            ["calibration frequency", "customers", "actual",
-                                          "expected"], rows))
+        rows = [
+            [r["frequency_cal"], str(r["customers"]), f"{r['actual']:.3f}", f"{r['expected']:.3f}"]
+            for r in check["by_frequency"]
+        ]
+        rows.append(
+            [
+                "total",
+                str(result["customers"]),
+                f"{check['actual_total']:.0f}",
+                f"{check['expected_total']:.1f}",
+            ]
+        )
+        console.print(
+            _table(
+                f"Holdout to {result['observation_end']}: repeat purchases per customer",
+                ["calibration frequency", "customers", "actual", "expected"],
+                rows,
+            )
+        )
     else:
-        rows = [[r["frequency_cal"], str(r["customers"]), f"{r['actual']:.2f}",
-                 f"{r['expected']:.2f}"] for r in result["holdout_spend"]]
-        console.print(_table("Holdout: mean spend per transaction of holdout buyers",
-                             ["calibration frequency", "customers", "actual", "expected"], rows))
+        rows = [
+            [r["frequency_cal"], str(r["customers"]), f"{r['actual']:.2f}", f"{r['expected']:.2f}"]
+            for r in result["holdout_spend"]
+        ]
+        console.print(
+            _table(
+                "Holdout: mean spend per transaction of holdout buyers",
+                ["calibration frequency", "customers", "actual", "expected"],
+                rows,
+            )
+        )

@@ -10,10 +10,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 app = typer.Typer(
     help=(
-        "The satisfaction and sales report (HTML that works offline, and JSON with every figure).\n\n"
+        "The satisfaction and sales report: HTML that works offline, JSON with every figure.\n\n"
         "Example: manyi report --source olist:data/olist/sample_15k --out report.html"
     ),
     invoke_without_command=True,
@@ -54,11 +55,17 @@ def report(
     until: str | None = typer.Option(None, "--until", help="Last day to include (YYYY-MM-DD)."),
     lang: str = typer.Option("zh", "--lang", help="zh (default) or en."),
     timezone: str | None = typer.Option(
-        None, "--timezone", help="The shop's time zone for calendar dates (default: UTC; Olist: São Paulo)."
+        None,
+        "--timezone",
+        help="The shop's time zone for calendar dates (default: UTC; Olist: São Paulo).",
     ),
     churn_file: Path | None = typer.Option(
         None, "--churn-file", help="Optional e-commerce churn CSV for the churn section."
     ),
+    memory_limit: str | None = typer.Option(
+        None, "--memory-limit", help="DuckDB memory limit, e.g. 3GB (it spills to disk beyond)."
+    ),
+    threads: int | None = typer.Option(None, "--threads", help="DuckDB worker threads."),
 ) -> None:
     """Build the report.
 
@@ -89,7 +96,9 @@ def report(
             transient=True,
         ) as progress:
             task = progress.add_task(f"Opening {spec}", total=len(SECTIONS))
-            src = open_source(spec, engine=engine, timezone=timezone)
+            src = open_source(
+                spec, engine=engine, timezone=timezone, memory_limit=memory_limit, threads=threads
+            )
             try:
                 progress.update(task, description="Computing sections")
                 doc = build_report(
@@ -105,7 +114,8 @@ def report(
                 src.close()
         page = render_html(doc, lang=lang)
     except InsightError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        # soft_wrap: keep file paths whole for copy-paste; Text: no markup in the message
+        err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

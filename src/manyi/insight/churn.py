@@ -7,9 +7,15 @@ complaints. The product never ships this file; pass its path.
 
 Examples
 --------
+>>> import tempfile, pathlib
 >>> from manyi.insight.churn import read_ecommerce_churn, churn_by
->>> frame = read_ecommerce_churn("../shared/data/ecommerce_churn/ecommerce_customer_churn.csv.gz")  # doctest: +SKIP
->>> churn_by(frame, "SatisfactionScore")  # doctest: +SKIP
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "churn.csv"
+>>> _ = path.write_text("CustomerID,Churn,SatisfactionScore,Complain,OrderCount\\n"
+...                     "1,1,1,1,2\\n2,0,5,0,4\\n3,0,5,0,\\n")
+>>> churn_by(read_ecommerce_churn(path), "Complain")[["level", "customers", "churn_rate"]]
+   level  customers  churn_rate
+0      0          2         0.0
+1      1          1         1.0
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ def read_ecommerce_churn(path: str | Path) -> pd.DataFrame:
         if bad.any():
             first = int(np.flatnonzero(bad.to_numpy())[0])
             raise ScaleError(
-                f"{path}, line {first + 2}, field {column}: {values.iloc[first]!r} is not a whole "
+                f"{path}, line {first + 2}, field {column}: {values.iloc[first]} is not a whole "
                 f"number in {low}–{high}"
             )
     return frame

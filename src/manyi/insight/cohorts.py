@@ -8,10 +8,12 @@ have come back), so ``eligible`` shrinks along the curve.
 
 Examples
 --------
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.sources import open_source
+>>> src = open_source(f"olist:{sample_path('olist')}")   # the bundled 3,000-order sample
 >>> from manyi.insight.cohorts import retention_by_first_rating
->>> curves = retention_by_first_rating(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
->>> list(curves.columns)  # doctest: +SKIP
+>>> curves = retention_by_first_rating(src, months=6)
+>>> list(curves.columns)
 ['tier', 'month', 'eligible', 'retained', 'rate', 'rate_low', 'rate_high']
 """
 
@@ -24,7 +26,7 @@ import ibis
 import pandas as pd
 
 from manyi.insight.intervals import proportion
-from manyi.insight.repeat import DAY, TIERS, counted_orders, customer_summary
+from manyi.insight.repeat import DAY, TIERS, customer_summary
 from manyi.insight.slicing import as_number, run_grouped
 
 if TYPE_CHECKING:
@@ -56,8 +58,8 @@ def retention_by_first_rating(
     if months < 1:
         raise ValueError("months must be at least 1")
     people = customer_summary(src, since=since, until=until)
-    end = counted_orders(src, since=since, until=until).purchased_s.max().as_scalar()
-    people = people.mutate(end_s=end)
+    # the last counted purchase in the data is the latest of the customers' last purchases
+    people = people.mutate(end_s=people.last_s.max().as_scalar())
     aggs = {}
     for k in range(1, months + 1):
         span = k * MONTH_DAYS * DAY

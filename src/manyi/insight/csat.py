@@ -52,9 +52,7 @@ CES_SCALES = {
 }
 
 
-def _summarise(
-    src: Source, rows: ir.Table, keys: list[str], good: ir.BooleanValue
-) -> pd.DataFrame:
+def _summarise(src: Source, rows: ir.Table, keys: list[str], good: ir.BooleanValue) -> pd.DataFrame:
     v = rows.value
     raw = run_grouped(
         src,

@@ -7,11 +7,13 @@ review rows of delivered orders (an order rated twice counts twice, as the buyer
 
 Examples
 --------
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.sources import open_source
+>>> src = open_source(f"olist:{sample_path('olist')}")   # the bundled 3,000-order sample
 >>> from manyi.insight.delivery import delivery_vs_rating
->>> d = delivery_vs_rating(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
->>> round(d.late_share.value, 3)  # doctest: +SKIP
-0.077
+>>> d = delivery_vs_rating(src)
+>>> round(d.late_share.value, 3), round(d.late_mean.value, 1), round(d.on_time_mean.value, 1)
+(0.076, 2.3, 4.3)
 """
 
 from __future__ import annotations
@@ -214,7 +216,11 @@ def late_share_by(
     rows = add_dimensions(src, orders, names, time_column="purchased_at")
     keys = key_columns(names)
     raw = run_grouped(
-        src, rows, keys, orders=rows.order_id.nunique(), late=ibis.cases((rows.late, 1), else_=0).sum()
+        src,
+        rows,
+        keys,
+        orders=rows.order_id.nunique(),
+        late=ibis.cases((rows.late, 1), else_=0).sum(),
     )
     out = raw[keys].copy()
     out["orders"] = [int(as_number(v)) for v in raw["orders"]]

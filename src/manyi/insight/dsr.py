@@ -74,7 +74,9 @@ def dsr_rows(src: Source, source: str = "surveys") -> ir.Table:
     ``overall`` dimension. Days are shop-local calendar days counted from 1970-01-01 (whole
     numbers keep the window arithmetic portable across engines).
     """
-    orders = src.table("orders").select("order_id", "delivered_at", buyer=src.table("orders").customer_id)
+    orders = src.table("orders").select(
+        "order_id", "delivered_at", buyer=src.table("orders").customer_id
+    )
     sellers = src.table("order_items").select("order_id", "seller_id").distinct()
     if source == "surveys":
         rows = survey_rows(src, "dsr", items=list(DSR_DIMENSIONS), check=(1, 5))

@@ -63,7 +63,10 @@ def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, 
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At p = 0 or 1 the bound is exactly 0 or 1; rounding would leave 1e-17 off.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def proportion(successes: float, n: float) -> Estimate:
@@ -89,7 +92,7 @@ def mean_estimate(total: float, total_sq: float, n: float) -> Estimate:
     Examples
     --------
     >>> from manyi.insight.intervals import mean_estimate
-    >>> e = mean_estimate(total=12.0, total_sq=50.0, n=3)   # values 2, 4, 6
+    >>> e = mean_estimate(total=12.0, total_sq=56.0, n=3)   # values 2, 4, 6
     >>> e.value, round(e.low, 3), round(e.high, 3)
     (4.0, -0.968, 8.968)
     """

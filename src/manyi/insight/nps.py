@@ -64,7 +64,7 @@ def nps_margin(p: float, d: float, n: float, z: float = Z95) -> float:
     --------
     >>> from manyi.insight.nps import nps_margin
     >>> round(nps_margin(0.5, 1/6, 400), 2)
-    7.31
+    7.3
     """
     if n <= 0:
         raise ValueError("the NPS margin needs n > 0")
@@ -99,11 +99,12 @@ def nps_change(before: NPS, after: NPS) -> Estimate:
     >>> from manyi.insight.nps import nps_change, nps_from_counts
     >>> ch = nps_change(nps_from_counts(40, 30, 30), nps_from_counts(50, 30, 20))
     >>> round(ch.value, 1), round(ch.high - ch.value, 1)
-    (20.0, 23.1)
+    (20.0, 22.3)
     """
     if before.score is None or after.score is None:
         return Estimate(None, before.n + after.n)
-    assert before.variance is not None and after.variance is not None
+    assert before.variance is not None
+    assert after.variance is not None
     diff = after.score - before.score
     half = 100 * Z95 * math.sqrt(before.variance + after.variance)
     return Estimate(diff, before.n + after.n, diff - half, diff + half)

@@ -15,9 +15,10 @@ the 15k sample layout. The mapping:
 Examples
 --------
 >>> import ibis
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.olist_source import register_olist
->>> tables = register_olist(ibis.duckdb.connect(), "../shared/data/olist/sample_15k")  # doctest: +SKIP
->>> sorted(tables)  # doctest: +SKIP
+>>> tables = register_olist(ibis.duckdb.connect(), sample_path("olist"))
+>>> sorted(tables)
 ['customers', 'order_items', 'orders', 'payments', 'products', 'reviews', 'sellers']
 """
 
@@ -94,9 +95,15 @@ def register_olist(con: DuckDBBackend, directory: str | Path) -> dict[str, ir.Ta
     """
     files = find_olist_files(directory)
     sql = con.raw_sql
-    sql(f"CREATE OR REPLACE TEMP VIEW olist_raw_customers AS SELECT * FROM {_csv(files['customers'])}")
-    sql(f"CREATE OR REPLACE TEMP VIEW olist_raw_orders AS SELECT * FROM {_csv(files['orders'])}")
-    sql(f"CREATE OR REPLACE TEMP VIEW olist_raw_items AS SELECT * FROM {_csv(files['order_items'])}")
+    for view, key in (
+        ("olist_raw_customers", "customers"),
+        ("olist_raw_orders", "orders"),
+        ("olist_raw_items", "order_items"),
+    ):
+        sql(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {_csv(files[key])}")
+    sql(
+        f"CREATE OR REPLACE TEMP VIEW olist_raw_items AS SELECT * FROM {_csv(files['order_items'])}"
+    )
     sql(
         """
         CREATE OR REPLACE TEMP TABLE order_items AS

@@ -14,9 +14,16 @@ Definitions (the same on every engine):
 
 Examples
 --------
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.sources import open_source
+>>> src = open_source(f"olist:{sample_path('olist')}")   # the bundled 3,000-order sample
 >>> from manyi.insight.repeat import repeat_by_first_rating
->>> repeat_by_first_rating(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
+>>> repeat_by_first_rating(src)[["tier", "customers", "repeaters"]]
+      tier  customers  repeaters
+0      1-2        405          0
+1        3        259          0
+2      4-5       2262          7
+3  unrated         26          0
 """
 
 from __future__ import annotations
@@ -83,8 +90,21 @@ def customer_summary(
     until: date | None = None,
     horizon_days: int | None = None,
 ) -> ir.Table:
-    """One row per customer: ``tier`` (first order), ``first_s``, ``second_s``, ``orders``,
-    ``revenue``, ``last_s`` (epoch seconds of the first, second and last counted order)."""
+    """One row per customer (no id): ``tier`` (first order), ``first_s``, ``second_s``, ``orders``,
+    ``revenue``, ``last_s`` (epoch seconds of the first, second and last counted order).
+
+    Computed once per source and arguments (see :meth:`Source.memo`): repeat purchase, retention
+    and revenue at risk all read it.
+    """
+    return src.memo(
+        ("customer_summary", since, until, horizon_days),
+        lambda: _customer_summary(src, since, until, horizon_days),
+    )
+
+
+def _customer_summary(
+    src: Source, since: date | None, until: date | None, horizon_days: int | None
+) -> ir.Table:
     orders = counted_orders(src, since=since, until=until)
     rank = ibis.row_number().over(
         group_by=orders.customer_id, order_by=[orders.purchased_at, orders.order_id]
@@ -104,7 +124,9 @@ def customer_summary(
     if horizon_days is not None:
         end = orders.purchased_s.max()
         out = out.filter(out.first_s <= end.as_scalar() - horizon_days * DAY)
-    return out.select("customer_id", "tier", "first_s", "second_s", "orders", "revenue", "last_s")
+    # customer_id is dropped on purpose: the consumers only aggregate by tier, and the ids are
+    # most of the memory of this (materialised) table.
+    return out.select("tier", "first_s", "second_s", "orders", "revenue", "last_s")
 
 
 def repeat_by_first_rating(

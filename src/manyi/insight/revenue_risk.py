@@ -10,16 +10,20 @@
 
 Examples
 --------
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.sources import open_source
+>>> src = open_source(f"olist:{sample_path('olist')}")   # the bundled 3,000-order sample
 >>> from manyi.insight.revenue_risk import revenue_at_risk
->>> risk = revenue_at_risk(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
+>>> revenue_at_risk(src).at_risk_customers
+405
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 
@@ -65,15 +69,22 @@ def revenue_at_risk(
     row = src.execute(
         last.aggregate(customers=last.count()).mutate(revenue=spend.as_scalar())
     ).iloc[0]
-    tiers = repeat_by_first_rating(src, since=since, until=until).set_index("tier")
-    high, low = tiers.loc["4-5"], tiers.loc["1-2"]
+    tiers = {
+        str(r["tier"]): r
+        for r in repeat_by_first_rating(src, since=since, until=until).to_dict("records")
+    }
+    high, low = tiers["4-5"], tiers["1-2"]
 
-    def est(t: object) -> Estimate:
-        v = t["revenue_per_customer"]  # type: ignore[index]
-        return Estimate(None if v is None else float(v), int(t["customers"]))  # type: ignore[index]
+    def est(tier: dict[Hashable, Any]) -> Estimate:
+        value = as_number(tier["revenue_per_customer"])
+        return Estimate(
+            value if int(as_number(tier["customers"])) else None, int(as_number(tier["customers"]))
+        )
 
-    gap = mean_difference(est(high), float(high["revenue_sd"]), est(low), float(low["revenue_sd"]))
-    n_low = int(low["customers"])
+    gap = mean_difference(
+        est(high), as_number(high["revenue_sd"]), est(low), as_number(low["revenue_sd"])
+    )
+    n_low = int(as_number(low["customers"]))
     return RevenueAtRisk(
         at_risk_customers=int(as_number(row["customers"])),
         revenue_at_risk=as_number(row["revenue"]),

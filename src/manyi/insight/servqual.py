@@ -106,8 +106,16 @@ def servqual_gaps(
         )
     items = pd.DataFrame(
         item_records,
-        columns=["item", "dimension", "n", "expectation", "perception", "gap", "gap_low",
-                 "gap_high"],
+        columns=[
+            "item",
+            "dimension",
+            "n",
+            "expectation",
+            "perception",
+            "gap",
+            "gap_low",
+            "gap_high",
+        ],
     ).sort_values("item", ignore_index=True)
     weights = _weights(src, since, until)
     dim_records = []
@@ -126,8 +134,9 @@ def servqual_gaps(
     unweighted = float(known["gap"].mean()) if len(known) else None
     weighted = None
     if len(known) == len(DIMENSION_ITEMS) and weights:
-        weighted = float(sum(weights[d] * g for d, g in zip(dims["dimension"], dims["gap"],
-                                                            strict=True)))
+        weighted = float(
+            sum(weights[d] * g for d, g in zip(dims["dimension"], dims["gap"], strict=True))
+        )
     return ServqualGaps(items, dims, unweighted, weighted, respondents)
 
 

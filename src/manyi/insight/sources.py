@@ -22,16 +22,20 @@ Extra columns (the desk's surrogate ``id``) are dropped; a missing nullable colu
 
 Examples
 --------
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.sources import open_source
->>> src = open_source("olist:../shared/data/olist/sample_15k")  # doctest: +SKIP
->>> src.table("reviews").count().execute()  # doctest: +SKIP
-14944
+>>> src = open_source(f"olist:{sample_path('olist')}")   # the bundled 3,000-order sample
+>>> src.table("reviews").count().execute()
+2980
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +97,7 @@ class Source:
     spec: str = ""
     _cleanup: list[Path] = field(default_factory=list, repr=False)
     _cache: dict[str, ir.Table] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[object, ...], ir.Table] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
         """Whether the source holds table ``name``."""
@@ -119,8 +124,7 @@ class Source:
             if col in have:
                 # Cast only on a real type difference: a cast on a key column hides its index
                 # from SQLite/PostgreSQL (nullability alone is no difference).
-                same = raw[col].type().copy(nullable=True) == dtype
-                cols[col] = raw[col] if same else raw[col].cast(dtype)
+                cols[col] = raw[col] if _same_kind(raw[col].type(), dtype) else raw[col].cast(dtype)
             elif nullable:
                 cols[col] = ibis.null().cast(dtype)
             else:
@@ -130,6 +134,17 @@ class Source:
         out = raw.select(**cols)
         self._cache[name] = out
         return out
+
+    def memo(self, key: tuple[object, ...], build: Callable[[], ir.Table]) -> ir.Table:
+        """An intermediate table computed once per source and reused by several metrics.
+
+        On DuckDB it is materialised (``Table.cache``), elsewhere only the expression is kept.
+        Callers key it by everything it depends on (function name and arguments).
+        """
+        if key not in self._memo:
+            table = build()
+            self._memo[key] = table.cache() if self.engine == "duckdb" else table
+        return self._memo[key]
 
     def local_time(self, ts: ir.TimestampValue) -> ir.TimestampValue:
         """Wall-clock time of UTC timestamp ``ts`` in the source's zone (naive)."""
@@ -147,6 +162,11 @@ class Source:
 
     def close(self) -> None:
         """Release the connection (not a shared Spark session) and temporary copies."""
+        for table in self._memo.values():
+            release = getattr(table, "release", None)  # materialised on DuckDB
+            if release is not None:
+                release()
+        self._memo.clear()
         if self.engine != "spark":
             disconnect = getattr(self.con, "disconnect", None)
             if disconnect is not None:
@@ -162,43 +182,104 @@ class Source:
         self.close()
 
 
+def _same_kind(have: dt.DataType, want: dt.DataType) -> bool:
+    if have.is_string() and want.is_string():
+        return True  # varchar(255) is a string
+    if have.is_integer() and want.is_integer():
+        return True
+    return bool(have.copy(nullable=True) == want)
+
+
 def _local_time(engine: str, ts: ir.TimestampValue, zone: str) -> ir.TimestampValue:
     # Each engine spells "UTC instant -> wall clock in zone" differently; Ibis has no portable op.
     utc = dt.Timestamp(timezone="UTC")
-    if engine in ("duckdb", "postgres"):
+    if engine == "duckdb":
+        # DuckDB's timezone() goes through ICU at ~250 ns a value; adding the zone's UTC offset
+        # (a small search tree over its transitions) to the epoch is ~8x faster on 10M rows.
+        epoch_us = ibis.udf.scalar.builtin(_noop1, name="epoch_us", signature=((utc,), dt.int64))
+        make_timestamp = ibis.udf.scalar.builtin(
+            _noop1, name="make_timestamp", signature=((dt.int64,), dt.timestamp)
+        )
+        micros = epoch_us(ts)
+        offset = _offset_expr(micros, zone, 1_000_000)
+        return make_timestamp(micros + offset)
+    if engine == "postgres":
         fn = ibis.udf.scalar.builtin(
             _noop2, name="timezone", signature=((dt.string, utc), dt.timestamp)
         )
-        return fn(zone, ts)  # type: ignore[no-any-return]
+        return fn(zone, ts)
     if engine == "spark":
         fn = ibis.udf.scalar.builtin(
             _noop2, name="from_utc_timestamp", signature=((utc, dt.string), dt.timestamp)
         )
-        return fn(ts, zone)  # type: ignore[no-any-return]
+        return fn(ts, zone)
     if engine == "sqlite":
-        fn = ibis.udf.scalar.python(
-            _sqlite_local_time,
-            name="manyi_local_time",
-            signature=((dt.string, dt.string), dt.string),
+        # SQLite has no zones at all: shift the epoch by the offset, then datetime(unixepoch).
+        from_unix = ibis.udf.scalar.builtin(
+            _noop2, name="datetime", signature=((dt.int64, dt.string), dt.string)
         )
-        return fn(ts.cast(dt.string), zone).cast(dt.timestamp)  # type: ignore[no-any-return]
+        seconds = ts.epoch_seconds()
+        local = from_unix(seconds + _offset_expr(seconds, zone, 1), "unixepoch")
+        return local.cast(dt.timestamp)
     raise SourceError(f"unknown engine {engine!r}")
+
+
+def _noop1(a: Any) -> Any:  # pragma: no cover - placeholder body of a builtin UDF
+    return None
 
 
 def _noop2(a: Any, b: Any) -> Any:  # pragma: no cover - placeholder body of a builtin UDF
     return None
 
 
-def _sqlite_local_time(value: str | None, zone: str) -> str | None:
-    from datetime import UTC, datetime
+@functools.cache
+def zone_transitions(zone: str) -> tuple[tuple[int, int], ...]:
+    """``(from_epoch_second, utc_offset_seconds)`` of ``zone`` from 1900 to 2100, in order.
+
+    Examples
+    --------
+    >>> from manyi.insight.sources import zone_transitions
+    >>> zone_transitions("UTC")
+    ((-2208988800, 0),)
+    >>> zone_transitions("America/Sao_Paulo")[-1]   # Brazil's last DST ended 17 Feb 2019
+    (1550368800, -10800)
+    """
+    from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    if value is None:
-        return None
-    instant = datetime.fromisoformat(value)
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    tz = ZoneInfo(zone)
+    start = datetime(1900, 1, 1, tzinfo=UTC)
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    out = [(int(start.timestamp()), offset(start))]
+    step = timedelta(days=7)  # no zone changes its offset twice within a week
+    at = start
+    while at.year < 2100:
+        nxt = at + step
+        if offset(nxt) != offset(at):
+            lo, hi = at, nxt  # bisect to the second of the change
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if offset(mid) == offset(lo) else (lo, mid)
+            out.append((int(hi.timestamp()), offset(hi)))
+        at = nxt
+    return tuple(out)
+
+
+def _offset_expr(epoch: ir.IntegerValue, zone: str, scale: int) -> ir.IntegerValue:
+    """UTC offset of ``zone`` at ``epoch`` (in units of 1/``scale`` s) as a balanced CASE tree."""
+    changes = zone_transitions(zone)
+
+    def tree(lo: int, hi: int) -> ir.IntegerValue:
+        if lo == hi:
+            return ibis.literal(changes[lo][1] * scale, type=dt.int64)
+        mid = (lo + hi + 1) // 2
+        return ibis.ifelse(epoch < changes[mid][0] * scale, tree(lo, mid - 1), tree(mid, hi))
+
+    return tree(0, len(changes) - 1)
 
 
 def open_source(
@@ -207,6 +288,8 @@ def open_source(
     *,
     timezone: str | None = None,
     spark_session: Any = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> Source:
     """Open ``spec`` and return its canonical tables on ``engine``.
 
@@ -223,6 +306,9 @@ def open_source(
     spark_session
         An existing ``pyspark.sql.SparkSession`` for ``engine="spark"``; by default a local one
         is started (see :func:`manyi.insight.spark.local_spark_session`).
+    memory_limit, threads
+        DuckDB's ``memory_limit`` (e.g. ``"3GB"``; beyond it DuckDB spills to a temporary
+        directory) and worker threads. Default: DuckDB's own (80 % of RAM, all cores).
 
     Returns
     -------
@@ -243,6 +329,31 @@ def open_source(
     """
     if engine not in ENGINES:
         raise SourceError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if memory_limit is not None and not re.fullmatch(
+        r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit, re.IGNORECASE
+    ):
+        raise SourceError(f"memory limit {memory_limit!r}: write it like 3GB or 512MB")
+    if threads is not None and threads < 1:
+        raise SourceError("threads must be at least 1")
+    source = _open(spec, engine, timezone, spark_session)
+    if source.engine == "duckdb":
+        _configure_duckdb(source, memory_limit, threads)
+    return source
+
+
+def _configure_duckdb(source: Source, memory_limit: str | None, threads: int | None) -> None:
+    if memory_limit is not None:
+        spill = Path(tempfile.mkdtemp(prefix="manyi-duckdb-"))
+        source._cleanup.append(spill)
+        source.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        source.con.raw_sql(f"SET temp_directory = '{_quote(str(spill))}'")
+        # Row order of intermediate results is never relied on (every metric sorts).
+        source.con.raw_sql("SET preserve_insertion_order = false")
+    if threads is not None:
+        source.con.raw_sql(f"SET threads TO {int(threads)}")
+
+
+def _open(spec: str, engine: str, timezone: str | None, spark_session: Any) -> Source:
     kind, _, rest = spec.partition(":")
     kind = kind.lower()
     if kind in ("sqlite", "postgresql", "postgres"):
@@ -280,9 +391,7 @@ def _load_scanner(con: Any, name: str) -> None:
     con.load_extension(str(found[-1]))
 
 
-def _open_database(
-    spec: str, kind: str, engine: str, timezone: str, spark_session: Any
-) -> Source:
+def _open_database(spec: str, kind: str, engine: str, timezone: str, spark_session: Any) -> Source:
     names = list(KNOWN_TABLES)
     if kind == "sqlite":
         path = _sqlite_path(spec)

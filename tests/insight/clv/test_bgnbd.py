@@ -12,13 +12,20 @@ from manyi.insight.clv.rfm import summarise_calibration_holdout
 
 
 def cdnow_summary(shared_data: Path) -> pd.DataFrame:
-    frame = pd.read_csv(shared_data / "cdnow" / "cdnow_sample.csv.gz",
-                        dtype={"customer_id": str, "customer_id_master": str})
+    frame = pd.read_csv(
+        shared_data / "cdnow" / "cdnow_sample.csv.gz",
+        dtype={"customer_id": str, "customer_id_master": str},
+    )
     frame["date"] = pd.to_datetime(frame["date"].astype(str), format="%Y%m%d").dt.date
     return summarise_calibration_holdout(
-        ibis.memtable(frame), customer_column="customer_id", date_column="date",
-        amount_column="dollar_value", calibration_end="1997-09-30",
-        observation_end="1998-06-30", time_unit="W").to_pandas()
+        ibis.memtable(frame),
+        customer_column="customer_id",
+        date_column="date",
+        amount_column="dollar_value",
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        time_unit="W",
+    ).to_pandas()
 
 
 def test_fit_reproduces_the_published_cdnow_parameters(shared_data: Path) -> None:
@@ -49,8 +56,9 @@ def test_weights_give_the_same_fit_as_repeated_rows(shared_data: Path) -> None:
     s = cdnow_summary(shared_data)
     doubled = pd.concat([s, s])
     by_rows = BetaGeoModel().fit(doubled.frequency_cal, doubled.recency_cal, doubled.T_cal)
-    by_weight = BetaGeoModel().fit(s.frequency_cal, s.recency_cal, s.T_cal,
-                                   weights=np.full(len(s), 2.0))
+    by_weight = BetaGeoModel().fit(
+        s.frequency_cal, s.recency_cal, s.T_cal, weights=np.full(len(s), 2.0)
+    )
     # then the estimates agree and the log-likelihood is twice the single one
     for name in BetaGeoModel.param_names:
         assert by_rows.params_[name] == pytest.approx(by_weight.params_[name], rel=1e-6)
@@ -82,4 +90,3 @@ def test_probability_alive_is_one_without_repeat_purchases(shared_data: Path) ->
 def test_invalid_summary_is_rejected_with_the_row() -> None:
     with pytest.raises(ValueError, match="recency must not exceed T; row 1"):
         BetaGeoModel().fit([0, 2], [0.0, 40.0], [38.0, 38.0])
-

@@ -16,20 +16,33 @@ from manyi.insight.clv.gamma_gamma import GammaGammaModel
 from manyi.insight.clv.pareto_nbd import ParetoNBDModel
 from manyi.insight.drivers.analysis import KeyDriverAnalysis
 
-Case = tuple[Callable[[], Any], Callable[[Any, pd.DataFrame, pd.DataFrame], Any],
-             Callable[[Any], Any]]
+Case = tuple[
+    Callable[[], Any], Callable[[Any, pd.DataFrame, pd.DataFrame], Any], Callable[[Any], Any]
+]
 
 CASES: dict[str, Case] = {
-    "bgnbd": (BetaGeoModel, lambda m, s, c: m.fit(s.x, s.t_x, s["T"]),
-              lambda m: m.probability_alive([1, 2], [3.0, 20.0], [38.0, 38.0])),
-    "pnbd": (ParetoNBDModel, lambda m, s, c: m.fit(s.x, s.t_x, s["T"]),
-             lambda m: m.probability_alive([1, 2], [3.0, 20.0], [38.0, 38.0])),
-    "gg": (GammaGammaModel, lambda m, s, c: m.fit(s.x, s.zbar),
-           lambda m: m.conditional_expected_average_spend([1, 2], [20.0, 30.0])),
-    "drivers": (lambda: KeyDriverAnalysis(n_bootstrap=5, random_state=0),
-                lambda m, s, c: m.fit(c, target="SatisfactionScore",
-                                      drivers=["Complain", "Tenure", "CityTier"]),
-                lambda m: m.to_frame()),
+    "bgnbd": (
+        BetaGeoModel,
+        lambda m, s, c: m.fit(s.x, s.t_x, s["T"]),
+        lambda m: m.probability_alive([1, 2], [3.0, 20.0], [38.0, 38.0]),
+    ),
+    "pnbd": (
+        ParetoNBDModel,
+        lambda m, s, c: m.fit(s.x, s.t_x, s["T"]),
+        lambda m: m.probability_alive([1, 2], [3.0, 20.0], [38.0, 38.0]),
+    ),
+    "gg": (
+        GammaGammaModel,
+        lambda m, s, c: m.fit(s.x, s.zbar),
+        lambda m: m.conditional_expected_average_spend([1, 2], [20.0, 30.0]),
+    ),
+    "drivers": (
+        lambda: KeyDriverAnalysis(n_bootstrap=5, random_state=0),
+        lambda m, s, c: m.fit(
+            c, target="SatisfactionScore", drivers=["Complain", "Tenure", "CityTier"]
+        ),
+        lambda m: m.to_frame(),
+    ),
 }
 
 

@@ -12,8 +12,10 @@ from manyi.insight.clv.rfm import repeat_transactions_by_period, summarise_calib
 
 
 def read_cdnow(shared_data: Path) -> ibis.Table:
-    frame = pd.read_csv(shared_data / "cdnow" / "cdnow_sample.csv.gz",
-                        dtype={"customer_id": str, "customer_id_master": str})
+    frame = pd.read_csv(
+        shared_data / "cdnow" / "cdnow_sample.csv.gz",
+        dtype={"customer_id": str, "customer_id_master": str},
+    )
     frame["date"] = pd.to_datetime(frame["date"].astype(str), format="%Y%m%d").dt.date
     return ibis.memtable(frame)
 
@@ -21,14 +23,18 @@ def read_cdnow(shared_data: Path) -> ibis.Table:
 def test_cumulative_repeat_transactions_at_week_78(shared_data: Path) -> None:
     # given BG/NBD fitted on 39 weeks and the weekly repeat transactions over 78 weeks
     table = read_cdnow(shared_data)
-    s = summarise_calibration_holdout(table, customer_column="customer_id", date_column="date",
-                                      amount_column="dollar_value",
-                                      calibration_end="1997-09-30",
-                                      observation_end="1998-06-30").to_pandas()
+    s = summarise_calibration_holdout(
+        table,
+        customer_column="customer_id",
+        date_column="date",
+        amount_column="dollar_value",
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+    ).to_pandas()
     model = BetaGeoModel().fit(s.frequency_cal, s.recency_cal, s.T_cal)
-    weekly = repeat_transactions_by_period(table, customer_column="customer_id",
-                                           date_column="date",
-                                           observation_end="1998-06-30").to_pandas()
+    weekly = repeat_transactions_by_period(
+        table, customer_column="customer_id", date_column="date", observation_end="1998-06-30"
+    ).to_pandas()
     # when the tracking table is built
     track = track_cumulative_transactions(model, s.T_cal, weekly)
     week78 = track.iloc[-1]
@@ -42,10 +48,14 @@ def test_cumulative_repeat_transactions_at_week_78(shared_data: Path) -> None:
 
 def test_holdout_check_by_frequency_adds_up(shared_data: Path) -> None:
     table = read_cdnow(shared_data)
-    s = summarise_calibration_holdout(table, customer_column="customer_id", date_column="date",
-                                      amount_column="dollar_value",
-                                      calibration_end="1997-09-30",
-                                      observation_end="1998-06-30").to_pandas()
+    s = summarise_calibration_holdout(
+        table,
+        customer_column="customer_id",
+        date_column="date",
+        amount_column="dollar_value",
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+    ).to_pandas()
     model = BetaGeoModel().fit(s.frequency_cal, s.recency_cal, s.T_cal)
     check = check_holdout(model, s)
     by = check.by_frequency

@@ -30,8 +30,7 @@ def test_death_term_equals_the_integral_it_stands_for(alpha: float, beta: float)
     # given both branches of the hypergeometric formula (alpha < beta and alpha >= beta)
     r, s, x, t_x, T = 0.55, 0.61, 3.0, 10.0, 30.0
     # when the closed form is compared with s * integral (a+t)^-(r+x) (b+t)^-(s+1) dt
-    _, l2 = _log_parts(np.array([r, alpha, s, beta]), np.array([x]), np.array([t_x]),
-                       np.array([T]))
+    _, l2 = _log_parts(np.array([r, alpha, s, beta]), np.array([x]), np.array([t_x]), np.array([T]))
     integral = quad(lambda t: s * (alpha + t) ** -(r + x) * (beta + t) ** -(s + 1), t_x, T)[0]
     # then they agree
     assert float(np.exp(l2[0])) == pytest.approx(integral, rel=1e-9)
@@ -42,8 +41,14 @@ def test_conditional_expectation_matches_the_closed_form(shared_data: Path) -> N
     model = ParetoNBDModel().fit(s.x, s.t_x, s["T"])
     r, alpha, s_, beta = (model.params_[k] for k in ("r", "alpha", "s", "beta"))
     alive = float(model.probability_alive(2, 30.43, 38.86))
-    by_hand = ((r + 2) * (beta + 38.86) / ((alpha + 38.86) * (s_ - 1))
-               * (1 - ((beta + 38.86) / (beta + 38.86 + 39)) ** (s_ - 1)) * alive)
+    by_hand = (
+        (r + 2)
+        * (beta + 38.86)
+        / ((alpha + 38.86) * (s_ - 1))
+        * (1 - ((beta + 38.86) / (beta + 38.86 + 39)) ** (s_ - 1))
+        * alive
+    )
     assert float(model.conditional_expected_purchases(39, 2, 30.43, 38.86)) == pytest.approx(
-        by_hand, rel=1e-12)
+        by_hand, rel=1e-12
+    )
     assert 0 < alive < 1

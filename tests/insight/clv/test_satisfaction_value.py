@@ -6,9 +6,12 @@ from manyi.insight.clv.satisfaction_value import estimate_tier_shift, value_by_t
 
 
 def test_value_by_tier_orders_and_aggregates() -> None:
-    table = value_by_tier(["low", "high", "mid", "high", "low"], [10.0, 50.0, 20.0, 70.0, 30.0],
-                          repeat_probability=[0, 1, 1, 1, 0],
-                          tier_order=["low", "mid", "high"])
+    table = value_by_tier(
+        ["low", "high", "mid", "high", "low"],
+        [10.0, 50.0, 20.0, 70.0, 30.0],
+        repeat_probability=[0, 1, 1, 1, 0],
+        tier_order=["low", "mid", "high"],
+    )
     assert table.tier.tolist() == ["low", "mid", "high"]
     assert table.customers.tolist() == [2, 1, 2]
     assert table.mean_value.tolist() == [20.0, 20.0, 60.0]

@@ -22,20 +22,24 @@ def test_auto_picks_logistic_for_churn_and_shapley_for_scores(shared_data: Path)
 
 def test_bootstrap_interval_brackets_the_estimate(shared_data: Path) -> None:
     kda = KeyDriverAnalysis(n_bootstrap=60, random_state=3).fit(
-        churn(shared_data), "OrderCount",
-        ["CouponUsed", "DaySinceLastOrder", "PreferredLoginDevice"])
+        churn(shared_data),
+        "OrderCount",
+        ["CouponUsed", "DaySinceLastOrder", "PreferredLoginDevice"],
+    )
     table = kda.to_frame()
     assert table.driver.tolist()[0] == "CouponUsed"
     assert (table.ci_low <= table.importance).all()
     assert (table.importance <= table.ci_high).all()
     assert table.importance.sum() == pytest.approx(kda.r2_)
-    assert kda.n_samples_ == int(churn(shared_data)[["OrderCount", "CouponUsed",
-                                                     "DaySinceLastOrder"]].notna().all(1).sum())
+    assert kda.n_samples_ == int(
+        churn(shared_data)[["OrderCount", "CouponUsed", "DaySinceLastOrder"]].notna().all(1).sum()
+    )
 
 
 def test_a_categorical_driver_is_one_row(shared_data: Path) -> None:
-    kda = KeyDriverAnalysis().fit(churn(shared_data), "OrderCount",
-                                  ["PreferedOrderCat", "CouponUsed"])
+    kda = KeyDriverAnalysis().fit(
+        churn(shared_data), "OrderCount", ["PreferedOrderCat", "CouponUsed"]
+    )
     assert sorted(kda.drivers_) == ["CouponUsed", "PreferedOrderCat"]
     assert len(kda.importance_) == 2
     assert np.isclose(kda.share_.sum(), 1.0)

@@ -13,8 +13,9 @@ from manyi.insight.drivers.logistic import logistic_loglik, mcfadden_shapley
 
 def churn_design(shared_data: Path) -> DriverDesign:
     frame = pd.read_csv(shared_data / "ecommerce_churn" / "ecommerce_customer_churn.csv.gz")
-    return build_design(frame, "Churn", ["SatisfactionScore", "Complain", "Tenure",
-                                         "CityTier", "PreferedOrderCat"])
+    return build_design(
+        frame, "Churn", ["SatisfactionScore", "Complain", "Tenure", "CityTier", "PreferedOrderCat"]
+    )
 
 
 def test_newton_loglik_matches_scikit_learn(shared_data: Path) -> None:

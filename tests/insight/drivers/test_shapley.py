@@ -13,9 +13,18 @@ from manyi.insight.drivers.design import build_design
 from manyi.insight.drivers.relative_weights import relative_weights
 from manyi.insight.drivers.shapley import correlation_parts, shapley_r2
 
-DRIVERS = ["Tenure", "WarehouseToHome", "HourSpendOnApp", "NumberOfDeviceRegistered",
-           "SatisfactionScore", "NumberOfAddress", "Complain", "CouponUsed", "DaySinceLastOrder",
-           "PreferedOrderCat"]
+DRIVERS = [
+    "Tenure",
+    "WarehouseToHome",
+    "HourSpendOnApp",
+    "NumberOfDeviceRegistered",
+    "SatisfactionScore",
+    "NumberOfAddress",
+    "Complain",
+    "CouponUsed",
+    "DaySinceLastOrder",
+    "PreferedOrderCat",
+]
 
 
 def churn(shared_data: Path) -> pd.DataFrame:
@@ -55,8 +64,9 @@ def test_lmg_equals_a_brute_force_refit_of_every_subset(shared_data: Path) -> No
     # then they equal averaging over 1,024 least-squares refits, and add up to the full R²
     assert shares == pytest.approx(brute_force_lmg(design.X, design.y, groups), abs=1e-10)
     assert shares.sum() == pytest.approx(r2, abs=1e-12)
-    assert r2 == pytest.approx(refit_r2(design.X, design.y, list(range(design.X.shape[1]))),
-                               abs=1e-10)
+    assert r2 == pytest.approx(
+        refit_r2(design.X, design.y, list(range(design.X.shape[1]))), abs=1e-10
+    )
 
 
 def test_relative_weights_add_up_to_r2_and_track_lmg(shared_data: Path) -> None:

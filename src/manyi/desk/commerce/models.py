@@ -40,7 +40,7 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["region"], name="customers_region")]
 
     def __str__(self) -> str:
-        return self.customer_id
+        return str(self.customer_id)
 
 
 class Product(models.Model):
@@ -62,7 +62,7 @@ class Product(models.Model):
         indexes = [models.Index(fields=["category"], name="products_category")]
 
     def __str__(self) -> str:
-        return self.product_id
+        return str(self.product_id)
 
 
 class Seller(models.Model):
@@ -77,7 +77,7 @@ class Seller(models.Model):
         verbose_name_plural = _("sellers")
 
     def __str__(self) -> str:
-        return self.seller_id
+        return str(self.seller_id)
 
 
 class Order(models.Model):
@@ -119,7 +119,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.order_id
+        return str(self.order_id)
 
 
 class OrderItem(models.Model):

@@ -30,8 +30,9 @@ from manyi.insight.clv.estimator import (
 )
 
 
-def _log_terms(params: FloatArray, x: FloatArray, t_x: FloatArray,
-               T: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _log_terms(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     r, alpha, a, b = params
     x1 = np.maximum(x, 1.0)  # the second term only exists for x > 0; keep betaln finite
     a1 = betaln(a, b + x) - (r + x) * np.log(alpha + T)
@@ -39,8 +40,7 @@ def _log_terms(params: FloatArray, x: FloatArray, t_x: FloatArray,
     return a1, a2, np.logaddexp(a1, a2)
 
 
-def bgnbd_loglik(params: FloatArray, x: FloatArray, t_x: FloatArray,
-                 T: FloatArray) -> FloatArray:
+def bgnbd_loglik(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
     """Log-likelihood of each customer under BG/NBD with ``params = (r, alpha, a, b)``.
 
     Examples
@@ -55,8 +55,9 @@ def bgnbd_loglik(params: FloatArray, x: FloatArray, t_x: FloatArray,
     return out
 
 
-def _loglik_and_grad(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray,
-                     w: FloatArray) -> tuple[float, FloatArray]:
+def _loglik_and_grad(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray
+) -> tuple[float, FloatArray]:
     r, alpha, a, b = params
     a1, a2, lse = _log_terms(params, x, t_x, T)
     ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + lse
@@ -67,10 +68,16 @@ def _loglik_and_grad(params: FloatArray, x: FloatArray, t_x: FloatArray, T: Floa
     psi_abx = digamma(a + b + x)
     g_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * log_at - w2 * log_atx
     g_alpha = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x))
-    g_a = (-(digamma(a) - digamma(a + b)) + w1 * (digamma(a) - psi_abx)
-           + w2 * (digamma(a + 1) - psi_abx))
-    g_b = (-(digamma(b) - digamma(a + b)) + w1 * (digamma(b + x) - psi_abx)
-           + w2 * (digamma(b + x1 - 1) - psi_abx))
+    g_a = (
+        -(digamma(a) - digamma(a + b))
+        + w1 * (digamma(a) - psi_abx)
+        + w2 * (digamma(a + 1) - psi_abx)
+    )
+    g_b = (
+        -(digamma(b) - digamma(a + b))
+        + w1 * (digamma(b + x) - psi_abx)
+        + w2 * (digamma(b + x1 - 1) - psi_abx)
+    )
     grad = np.array([w @ g_r, w @ g_alpha, w @ g_a, w @ g_b])
     return float(w @ ll), grad
 
@@ -116,8 +123,14 @@ class BetaGeoModel(MaximumLikelihoodModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
-    def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *,
-            weights: ArrayLike | None = None) -> BetaGeoModel:
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+    ) -> BetaGeoModel:
         """Fit by maximum likelihood.
 
         Parameters
@@ -145,14 +158,16 @@ class BetaGeoModel(MaximumLikelihoodModel):
         # r/alpha is the purchase rate: start it at the observed rate.
         return np.array([1.0, mean_t / max(mean_x, 0.1), 1.0, 1.0])
 
-    def _loglik_and_grad(self, params: FloatArray, data: Sequence[FloatArray],
-                         weights: FloatArray) -> tuple[float, FloatArray]:
+    def _loglik_and_grad(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> tuple[float, FloatArray]:
         x, t_x, age = data
         return _loglik_and_grad(params, x, t_x, age, weights)
 
     # -- predictions ---------------------------------------------------------------------
-    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike,
-                          T: ArrayLike) -> FloatArray:
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
         """P(alive | x, t_x, T), the probability that the customer has not dropped out.
 
         Examples
@@ -166,13 +181,17 @@ class BetaGeoModel(MaximumLikelihoodModel):
         r, alpha, a, b = self._check_fitted()
         x, t_x, age = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_odds_dead = (np.log(a) - np.log(b + np.maximum(x, 1) - 1)
-                             + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x)))
+            log_odds_dead = (
+                np.log(a)
+                - np.log(b + np.maximum(x, 1) - 1)
+                + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x))
+            )
         out: FloatArray = np.where(x > 0, expit(-log_odds_dead), 1.0)
         return out
 
-    def conditional_expected_purchases(self, t: ArrayLike, frequency: ArrayLike,
-                                       recency: ArrayLike, T: ArrayLike) -> FloatArray:
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units.
 
         Broadcasts over all arguments (e.g. ``t`` of shape ``(k, 1)`` against customers of

@@ -44,9 +44,9 @@ def as_float_array(values: ArrayLike, name: str) -> FloatArray:
     return array
 
 
-def compress_rows(*columns: FloatArray, weights: FloatArray | None = None) -> tuple[
-    list[FloatArray], FloatArray
-]:
+def compress_rows(
+    *columns: FloatArray, weights: FloatArray | None = None
+) -> tuple[list[FloatArray], FloatArray]:
     """Collapse identical rows into distinct rows with summed weights.
 
     Parameters
@@ -72,14 +72,14 @@ def compress_rows(*columns: FloatArray, weights: FloatArray | None = None) -> tu
     view = stacked.view(np.dtype((np.void, stacked.dtype.itemsize * stacked.shape[1]))).ravel()
     _, first, inverse = np.unique(view, return_index=True, return_inverse=True)
     base = np.ones(len(stacked)) if weights is None else weights
-    summed = np.bincount(inverse.ravel(), weights=base,
-                         minlength=len(first)).astype(np.float64)
+    summed = np.bincount(inverse.ravel(), weights=base, minlength=len(first)).astype(np.float64)
     distinct = stacked[first]
     return [distinct[:, j].copy() for j in range(distinct.shape[1])], summed
 
 
-def central_gradient(fun: Callable[[FloatArray], float], x: FloatArray,
-                     rel_step: float = 1e-5) -> FloatArray:
+def central_gradient(
+    fun: Callable[[FloatArray], float], x: FloatArray, rel_step: float = 1e-5
+) -> FloatArray:
     """Central-difference gradient of a scalar function.
 
     Examples
@@ -97,8 +97,9 @@ def central_gradient(fun: Callable[[FloatArray], float], x: FloatArray,
     return grad
 
 
-def hessian_from_gradient(grad: Callable[[FloatArray], FloatArray], x: FloatArray,
-                          rel_step: float = 1e-4) -> FloatArray:
+def hessian_from_gradient(
+    grad: Callable[[FloatArray], FloatArray], x: FloatArray, rel_step: float = 1e-4
+) -> FloatArray:
     """Symmetrised central-difference Hessian from a gradient function.
 
     Examples
@@ -129,9 +130,14 @@ class MaximumLikelihoodModel:
     #: Gradient is analytic (True) or by central differences (False).
     analytic_gradient: ClassVar[bool] = True
 
-    def __init__(self, *, penalizer: float = 0.0,
-                 initial_params: Mapping[str, float] | None = None,
-                 tol: float = 1e-10, max_iter: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        initial_params: Mapping[str, float] | None = None,
+        tol: float = 1e-10,
+        max_iter: int = 2000,
+    ) -> None:
         self.penalizer = penalizer
         self.initial_params = initial_params
         self.tol = tol
@@ -161,8 +167,12 @@ class MaximumLikelihoodModel:
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters (scikit-learn convention)."""
-        return {"penalizer": self.penalizer, "initial_params": self.initial_params,
-                "tol": self.tol, "max_iter": self.max_iter}
+        return {
+            "penalizer": self.penalizer,
+            "initial_params": self.initial_params,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+        }
 
     def set_params(self, **params: Any) -> MaximumLikelihoodModel:
         """Set constructor parameters (scikit-learn convention)."""
@@ -176,13 +186,15 @@ class MaximumLikelihoodModel:
     def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
         raise NotImplementedError
 
-    def _loglik_and_grad(self, params: FloatArray, data: Sequence[FloatArray],
-                         weights: FloatArray) -> tuple[float, FloatArray]:
+    def _loglik_and_grad(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> tuple[float, FloatArray]:
         """Weighted total log-likelihood and its gradient in the natural parameters."""
         raise NotImplementedError
 
-    def _loglik_value(self, params: FloatArray, data: Sequence[FloatArray],
-                      weights: FloatArray) -> float:
+    def _loglik_value(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> float:
         return self._loglik_and_grad(params, data, weights)[0]
 
     # -- fitting -------------------------------------------------------------------------
@@ -191,8 +203,10 @@ class MaximumLikelihoodModel:
         if self.initial_params is not None:
             unknown = set(self.initial_params) - set(self.param_names)
             if unknown:
-                raise ValueError(f"initial_params has unknown names {sorted(unknown)}; "
-                                 f"expected some of {list(self.param_names)}")
+                raise ValueError(
+                    f"initial_params has unknown names {sorted(unknown)}; "
+                    f"expected some of {list(self.param_names)}"
+                )
             for j, name in enumerate(self.param_names):
                 if name in self.initial_params:
                     start[j] = float(self.initial_params[name])
@@ -215,7 +229,8 @@ class MaximumLikelihoodModel:
             else:
                 ll = self._loglik_value(params, data, weights)
                 grad_theta = central_gradient(
-                    lambda t: self._loglik_value(np.exp(t), data, weights), theta, 1e-6)
+                    lambda t: self._loglik_value(np.exp(t), data, weights), theta, 1e-6
+                )
             value = -ll / total + self.penalizer * float(np.sum(params**2))
             gradient = -grad_theta / total + 2 * self.penalizer * params**2
             if not np.isfinite(value):
@@ -226,16 +241,28 @@ class MaximumLikelihoodModel:
         theta0 = self._start(data, weights)
         with np.errstate(all="ignore"):
             result = optimize.minimize(
-                objective, theta0, jac=True, method="L-BFGS-B",
-                options={"maxiter": self.max_iter, "ftol": self.tol * 1e-3,
-                         "gtol": self.tol, "maxcor": 20},
+                objective,
+                theta0,
+                jac=True,
+                method="L-BFGS-B",
+                options={
+                    "maxiter": self.max_iter,
+                    "ftol": self.tol * 1e-3,
+                    "gtol": self.tol,
+                    "maxcor": 20,
+                },
             )
             # L-BFGS-B sometimes stops in its line search right at the optimum; polish once
             # with BFGS and accept when the gradient is flat.
             grad_norm = float(np.max(np.abs(objective(result.x)[1])))
             if not result.success or grad_norm > 1e-6:
-                polished = optimize.minimize(objective, result.x, jac=True, method="BFGS",
-                                             options={"gtol": 1e-9, "maxiter": self.max_iter})
+                polished = optimize.minimize(
+                    objective,
+                    result.x,
+                    jac=True,
+                    method="BFGS",
+                    options={"gtol": 1e-9, "maxiter": self.max_iter},
+                )
                 if polished.fun <= result.fun:
                     result = polished
                 grad_norm = float(np.max(np.abs(objective(result.x)[1])))
@@ -258,15 +285,18 @@ class MaximumLikelihoodModel:
         se = np.sqrt(np.where(np.diag(self.covariance_) >= 0, np.diag(self.covariance_), np.nan))
         self.standard_errors_ = dict(zip(self.param_names, se.tolist(), strict=True))
 
-    def _covariance(self, params: FloatArray, data: Sequence[FloatArray],
-                    weights: FloatArray) -> FloatArray:
+    def _covariance(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> FloatArray:
         if self.analytic_gradient:
+
             def grad(p: FloatArray) -> FloatArray:
                 return -self._loglik_and_grad(p, data, weights)[1]
         else:
+
             def grad(p: FloatArray) -> FloatArray:
-                return -central_gradient(
-                    lambda q: self._loglik_value(q, data, weights), p, 1e-5)
+                return -central_gradient(lambda q: self._loglik_value(q, data, weights), p, 1e-5)
+
         hess = hessian_from_gradient(grad, params, 1e-4 if self.analytic_gradient else 1e-3)
         try:
             cov: FloatArray = np.asarray(np.linalg.inv(hess), dtype=np.float64)
@@ -275,10 +305,9 @@ class MaximumLikelihoodModel:
         return cov
 
 
-def validate_frequency_recency_age(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
-                                   weights: ArrayLike | None = None) -> tuple[
-    FloatArray, FloatArray, FloatArray, FloatArray
-]:
+def validate_frequency_recency_age(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Check a repeat-purchase summary and return it as float arrays with weights.
 
     ``frequency`` (x) is the number of repeat purchases, ``recency`` (t_x) the time from the
@@ -295,10 +324,10 @@ def validate_frequency_recency_age(frequency: ArrayLike, recency: ArrayLike, T: 
     t_x = as_float_array(recency, "recency")
     age = as_float_array(T, "T")
     if not len(x) == len(t_x) == len(age):
-        raise ValueError(f"frequency, recency and T differ in length: "
-                         f"{len(x)}, {len(t_x)}, {len(age)}")
-    w: FloatArray = (np.ones(len(x)) if weights is None
-                     else as_float_array(weights, "weights"))
+        raise ValueError(
+            f"frequency, recency and T differ in length: {len(x)}, {len(t_x)}, {len(age)}"
+        )
+    w: FloatArray = np.ones(len(x)) if weights is None else as_float_array(weights, "weights")
     if len(w) != len(x):
         raise ValueError(f"weights has {len(w)} rows, frequency has {len(x)}")
     checks = [
@@ -313,6 +342,8 @@ def validate_frequency_recency_age(frequency: ArrayLike, recency: ArrayLike, T: 
     for bad, reason in checks:
         if np.any(bad):
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{reason}; row {row} has frequency={x[row]:g}, "
-                             f"recency={t_x[row]:g}, T={age[row]:g}")
+            raise ValueError(
+                f"{reason}; row {row} has frequency={x[row]:g}, "
+                f"recency={t_x[row]:g}, T={age[row]:g}"
+            )
     return x, t_x, age, w

@@ -34,8 +34,15 @@ def gamma_gamma_loglik(params: FloatArray, x: FloatArray, m: FloatArray) -> Floa
     """
     p, q, gamma = params
     px = p * x
-    out: FloatArray = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-                       + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + m * x))
+    out: FloatArray = (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(gamma + m * x)
+    )
     return out
 
 
@@ -65,8 +72,9 @@ class GammaGammaModel(MaximumLikelihoodModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
 
-    def fit(self, frequency: ArrayLike, monetary_value: ArrayLike, *,
-            weights: ArrayLike | None = None) -> GammaGammaModel:
+    def fit(
+        self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None
+    ) -> GammaGammaModel:
         """Fit on the repeat buyers; rows with ``frequency == 0`` are left out.
 
         Parameters
@@ -91,8 +99,10 @@ class GammaGammaModel(MaximumLikelihoodModel):
         bad = keep & (m <= 0)
         if np.any(bad):
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"monetary_value must be > 0 for repeat buyers; row {row} has "
-                             f"frequency={x[row]:g}, monetary_value={m[row]:g}")
+            raise ValueError(
+                f"monetary_value must be > 0 for repeat buyers; row {row} has "
+                f"frequency={x[row]:g}, monetary_value={m[row]:g}"
+            )
         if np.any(x < 0):
             raise ValueError("frequency must be >= 0")
         if not np.any(keep):
@@ -107,8 +117,9 @@ class GammaGammaModel(MaximumLikelihoodModel):
         # Population mean spend is p·γ/(q-1): start with p = 1, q = 2, γ = mean.
         return np.array([1.0, 2.0, mean_m])
 
-    def _loglik_and_grad(self, params: FloatArray, data: Sequence[FloatArray],
-                         weights: FloatArray) -> tuple[float, FloatArray]:
+    def _loglik_and_grad(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> tuple[float, FloatArray]:
         p, q, gamma = params
         x, m = data
         px = p * x
@@ -138,8 +149,9 @@ class GammaGammaModel(MaximumLikelihoodModel):
             return float("inf")
         return float(p * gamma / (q - 1))
 
-    def conditional_expected_average_spend(self, frequency: ArrayLike,
-                                           monetary_value: ArrayLike) -> FloatArray:
+    def conditional_expected_average_spend(
+        self, frequency: ArrayLike, monetary_value: ArrayLike
+    ) -> FloatArray:
         """E[M | x, m_x]: a weighted mean of the population mean and the customer's own mean.
 
         ``(q-1)/(px+q-1) · pγ/(q-1) + px/(px+q-1) · m_x``; customers with ``x = 0`` get the

@@ -20,8 +20,9 @@ from manyi.insight.clv.estimator import ArrayLike, FloatArray
 class TransactionModel(Protocol):
     """What the checks need from a fitted BG/NBD or Pareto/NBD model."""
 
-    def conditional_expected_purchases(self, t: ArrayLike, frequency: ArrayLike,
-                                       recency: ArrayLike, T: ArrayLike) -> FloatArray: ...
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray: ...
 
     def expected_purchases(self, t: ArrayLike) -> FloatArray: ...
 
@@ -29,8 +30,9 @@ class TransactionModel(Protocol):
 class SpendModel(Protocol):
     """What the spend check needs from a fitted Gamma-Gamma model."""
 
-    def conditional_expected_average_spend(self, frequency: ArrayLike,
-                                           monetary_value: ArrayLike) -> FloatArray: ...
+    def conditional_expected_average_spend(
+        self, frequency: ArrayLike, monetary_value: ArrayLike
+    ) -> FloatArray: ...
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,16 @@ class HoldoutCheck:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {"by_frequency": self.by_frequency.to_dict(orient="records"),
-                "actual_total": self.actual_total, "expected_total": self.expected_total}
+        return {
+            "by_frequency": self.by_frequency.to_dict(orient="records"),
+            "actual_total": self.actual_total,
+            "expected_total": self.expected_total,
+        }
 
 
-def check_holdout(model: TransactionModel, summary: pd.DataFrame, *,
-                  max_frequency: int = 7) -> HoldoutCheck:
+def check_holdout(
+    model: TransactionModel, summary: pd.DataFrame, *, max_frequency: int = 7
+) -> HoldoutCheck:
     """Compare E[Y(holdout) | calibration summary] with the holdout transactions.
 
     Parameters
@@ -84,23 +90,44 @@ def check_holdout(model: TransactionModel, summary: pd.DataFrame, *,
     (1882.0, 1653.4)
     """
     expected = model.conditional_expected_purchases(
-        summary["duration_holdout"].to_numpy(float), summary["frequency_cal"].to_numpy(float),
-        summary["recency_cal"].to_numpy(float), summary["T_cal"].to_numpy(float))
+        summary["duration_holdout"].to_numpy(float),
+        summary["frequency_cal"].to_numpy(float),
+        summary["recency_cal"].to_numpy(float),
+        summary["T_cal"].to_numpy(float),
+    )
     freq = summary["frequency_cal"].to_numpy()
     bucket = np.minimum(freq, max_frequency)
-    frame = pd.DataFrame({"bucket": bucket, "actual": summary["frequency_holdout"].to_numpy(float),
-                          "expected": expected})
-    grouped = frame.groupby("bucket").agg(customers=("actual", "size"), actual=("actual", "mean"),
-                                          expected=("expected", "mean")).reset_index()
-    grouped.insert(0, "frequency_cal", [f"{b}+" if b == max_frequency else str(b)
-                                        for b in grouped.pop("bucket")])
-    return HoldoutCheck(by_frequency=grouped, actual_total=float(frame["actual"].sum()),
-                        expected_total=float(expected.sum()))
+    frame = pd.DataFrame(
+        {
+            "bucket": bucket,
+            "actual": summary["frequency_holdout"].to_numpy(float),
+            "expected": expected,
+        }
+    )
+    grouped = (
+        frame.groupby("bucket")
+        .agg(customers=("actual", "size"), actual=("actual", "mean"), expected=("expected", "mean"))
+        .reset_index()
+    )
+    grouped.insert(
+        0,
+        "frequency_cal",
+        [f"{b}+" if b == max_frequency else str(b) for b in grouped.pop("bucket")],
+    )
+    return HoldoutCheck(
+        by_frequency=grouped,
+        actual_total=float(frame["actual"].sum()),
+        expected_total=float(expected.sum()),
+    )
 
 
-def track_cumulative_transactions(model: TransactionModel, T_cal: ArrayLike,
-                                  actual_by_period: pd.DataFrame, *,
-                                  periods: int | None = None) -> pd.DataFrame:
+def track_cumulative_transactions(
+    model: TransactionModel,
+    T_cal: ArrayLike,
+    actual_by_period: pd.DataFrame,
+    *,
+    periods: int | None = None,
+) -> pd.DataFrame:
     """Expected against actual cumulative repeat transactions at the end of each period.
 
     A customer born (first purchase) at time ``b`` contributes ``E[X(k - b)]`` at the end of
@@ -144,16 +171,23 @@ def track_cumulative_transactions(model: TransactionModel, T_cal: ArrayLike,
     age = np.clip(grid[:, None] - births[None, :], 0.0, None)
     expected = np.where(age > 0, model.expected_purchases(age), 0.0) @ counts
     per_period = np.zeros(last)
-    for period, n in zip(actual_by_period["period"], actual_by_period["repeat_transactions"],
-                         strict=True):
+    for period, n in zip(
+        actual_by_period["period"], actual_by_period["repeat_transactions"], strict=True
+    ):
         if 1 <= int(period) <= last:
             per_period[int(period) - 1] += float(n)
-    return pd.DataFrame({"period": grid.astype(int), "actual_cumulative": per_period.cumsum(),
-                         "expected_cumulative": expected})
+    return pd.DataFrame(
+        {
+            "period": grid.astype(int),
+            "actual_cumulative": per_period.cumsum(),
+            "expected_cumulative": expected,
+        }
+    )
 
 
-def check_spend_holdout(model: SpendModel, summary: pd.DataFrame, *,
-                        max_frequency: int = 7) -> pd.DataFrame:
+def check_spend_holdout(
+    model: SpendModel, summary: pd.DataFrame, *, max_frequency: int = 7
+) -> pd.DataFrame:
     """Expected against actual mean spend per holdout transaction, by calibration frequency.
 
     Only customers who bought in the holdout period count (they have a spend to compare).
@@ -182,12 +216,23 @@ def check_spend_holdout(model: SpendModel, summary: pd.DataFrame, *,
     """
     buyers = summary[summary["frequency_holdout"] > 0]
     expected = model.conditional_expected_average_spend(
-        buyers["frequency_cal"].to_numpy(float), buyers["monetary_value_cal"].to_numpy(float))
-    frame = pd.DataFrame({"bucket": np.minimum(buyers["frequency_cal"].to_numpy(), max_frequency),
-                          "actual": buyers["monetary_value_holdout"].to_numpy(float),
-                          "expected": expected})
-    grouped = frame.groupby("bucket").agg(customers=("actual", "size"), actual=("actual", "mean"),
-                                          expected=("expected", "mean")).reset_index()
-    grouped.insert(0, "frequency_cal", [f"{b}+" if b == max_frequency else str(b)
-                                        for b in grouped.pop("bucket")])
+        buyers["frequency_cal"].to_numpy(float), buyers["monetary_value_cal"].to_numpy(float)
+    )
+    frame = pd.DataFrame(
+        {
+            "bucket": np.minimum(buyers["frequency_cal"].to_numpy(), max_frequency),
+            "actual": buyers["monetary_value_holdout"].to_numpy(float),
+            "expected": expected,
+        }
+    )
+    grouped = (
+        frame.groupby("bucket")
+        .agg(customers=("actual", "size"), actual=("actual", "mean"), expected=("expected", "mean"))
+        .reset_index()
+    )
+    grouped.insert(
+        0,
+        "frequency_cal",
+        [f"{b}+" if b == max_frequency else str(b) for b in grouped.pop("bucket")],
+    )
     return grouped

@@ -15,9 +15,16 @@ from manyi.insight.clv.gamma_gamma import GammaGammaModel
 from manyi.insight.clv.holdout import TransactionModel
 
 
-def discounted_expected_transactions(model: TransactionModel, frequency: ArrayLike,
-                                     recency: ArrayLike, T: ArrayLike, *, periods: int,
-                                     period_length: float, discount_rate: float) -> FloatArray:
+def discounted_expected_transactions(
+    model: TransactionModel,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    periods: int,
+    period_length: float,
+    discount_rate: float,
+) -> FloatArray:
     """Σ_k (E[Y(kΔ)] - E[Y((k-1)Δ)]) / (1 + d)^k for k = 1..periods, per customer.
 
     Parameters
@@ -58,11 +65,19 @@ def discounted_expected_transactions(model: TransactionModel, frequency: ArrayLi
     return out
 
 
-def customer_lifetime_value(transaction_model: TransactionModel, spend_model: GammaGammaModel,
-                            frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
-                            monetary_value: ArrayLike, *, periods: int = 12,
-                            period_length: float, discount_rate: float = 0.01,
-                            margin: float = 1.0) -> FloatArray:
+def customer_lifetime_value(
+    transaction_model: TransactionModel,
+    spend_model: GammaGammaModel,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary_value: ArrayLike,
+    *,
+    periods: int = 12,
+    period_length: float,
+    discount_rate: float = 0.01,
+    margin: float = 1.0,
+) -> FloatArray:
     """Expected discounted value of each customer over the next ``periods`` periods.
 
     ``margin · E[M | x, m_x] · DET`` where DET comes from
@@ -79,11 +94,18 @@ def customer_lifetime_value(transaction_model: TransactionModel, spend_model: Ga
     >>> clv[:3].round(2)
     array([36.3 ,  4.64,  8.35])
     """
-    det = discounted_expected_transactions(transaction_model, frequency, recency, T,
-                                           periods=periods, period_length=period_length,
-                                           discount_rate=discount_rate)
+    det = discounted_expected_transactions(
+        transaction_model,
+        frequency,
+        recency,
+        T,
+        periods=periods,
+        period_length=period_length,
+        discount_rate=discount_rate,
+    )
     spend = spend_model.conditional_expected_average_spend(
         np.asarray(frequency, dtype=np.float64).reshape(-1),
-        np.asarray(monetary_value, dtype=np.float64).reshape(-1))
+        np.asarray(monetary_value, dtype=np.float64).reshape(-1),
+    )
     out: FloatArray = margin * spend * det
     return out

@@ -34,13 +34,15 @@ from manyi.insight.clv.estimator import (
 def _log1mexp(d: FloatArray) -> FloatArray:
     """log(1 - exp(d)) for d <= 0, accurate on both sides of -log 2."""
     with np.errstate(divide="ignore"):
-        out: FloatArray = np.where(d > -np.log(2), np.log(-np.expm1(d)),
-                                   np.log1p(-np.exp(np.minimum(d, -np.log(2)))))
+        out: FloatArray = np.where(
+            d > -np.log(2), np.log(-np.expm1(d)), np.log1p(-np.exp(np.minimum(d, -np.log(2))))
+        )
     return out
 
 
-def _log_parts(params: FloatArray, x: FloatArray, t_x: FloatArray,
-               T: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _log_parts(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Return (l1, l2): logs of the 'alive at T' term and of the 'died in (t_x, T]' term."""
     r, alpha, s, beta = params
     l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
@@ -49,12 +51,18 @@ def _log_parts(params: FloatArray, x: FloatArray, t_x: FloatArray,
     def log_term(y: FloatArray) -> FloatArray:
         if alpha >= beta:
             z = (alpha - beta) / (alpha + y)
-            out: FloatArray = (-(r + x) * np.log(alpha + y) - s * np.log(beta + y)
-                               + np.log(hyp2f1(1.0, r + x, c, z)))
+            out: FloatArray = (
+                -(r + x) * np.log(alpha + y)
+                - s * np.log(beta + y)
+                + np.log(hyp2f1(1.0, r + x, c, z))
+            )
         else:
             z = (beta - alpha) / (beta + y)
-            out = ((1 - r - x) * np.log(alpha + y) - (s + 1) * np.log(beta + y)
-                   + np.log(hyp2f1(1.0, s + 1, c, z)))
+            out = (
+                (1 - r - x) * np.log(alpha + y)
+                - (s + 1) * np.log(beta + y)
+                + np.log(hyp2f1(1.0, s + 1, c, z))
+            )
         return out
 
     lt_x = log_term(t_x)
@@ -63,8 +71,9 @@ def _log_parts(params: FloatArray, x: FloatArray, t_x: FloatArray,
     return l1, l2
 
 
-def pareto_nbd_loglik(params: FloatArray, x: FloatArray, t_x: FloatArray,
-                      T: FloatArray) -> FloatArray:
+def pareto_nbd_loglik(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> FloatArray:
     """Log-likelihood of each customer under Pareto/NBD with ``params = (r, alpha, s, beta)``.
 
     Examples
@@ -75,8 +84,9 @@ def pareto_nbd_loglik(params: FloatArray, x: FloatArray, t_x: FloatArray,
     """
     r, alpha, s, beta = params
     l1, l2 = _log_parts(params, x, t_x, T)
-    out: FloatArray = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-                       + np.logaddexp(l1, l2))
+    out: FloatArray = (
+        gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(l1, l2)
+    )
     return out
 
 
@@ -108,8 +118,14 @@ class ParetoNBDModel(MaximumLikelihoodModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     analytic_gradient: ClassVar[bool] = False
 
-    def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *,
-            weights: ArrayLike | None = None) -> ParetoNBDModel:
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+    ) -> ParetoNBDModel:
         """Fit by maximum likelihood; arguments as for ``BetaGeoModel.fit``.
 
         Returns
@@ -127,14 +143,16 @@ class ParetoNBDModel(MaximumLikelihoodModel):
         mean_t = float(weights @ age / weights.sum())
         return np.array([1.0, mean_t / max(mean_x, 0.1), 1.0, mean_t])
 
-    def _loglik_value(self, params: FloatArray, data: Sequence[FloatArray],
-                      weights: FloatArray) -> float:
+    def _loglik_value(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> float:
         x, t_x, age = data
         return float(weights @ pareto_nbd_loglik(params, x, t_x, age))
 
     # -- predictions ---------------------------------------------------------------------
-    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike,
-                          T: ArrayLike) -> FloatArray:
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
         """P(alive | x, t_x, T).
 
         Examples
@@ -146,15 +164,17 @@ class ParetoNBDModel(MaximumLikelihoodModel):
         array([0.295, 0.869])
         """
         params = self._check_fitted()
-        x, t_x, age = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64)
-                                            for v in (frequency, recency, T)))
+        x, t_x, age = np.broadcast_arrays(
+            *(np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             l1, l2 = _log_parts(params, x, t_x, age)
             out: FloatArray = np.exp(l1 - np.logaddexp(l1, l2))
         return out
 
-    def conditional_expected_purchases(self, t: ArrayLike, frequency: ArrayLike,
-                                       recency: ArrayLike, T: ArrayLike) -> FloatArray:
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
         """E[Y(t) | x, t_x, T]; broadcasts like ``BetaGeoModel``'s method.
 
         Examples
@@ -211,8 +231,12 @@ class ParetoNBDModel(MaximumLikelihoodModel):
             raise ValueError(f"delta must be > 0, got {delta}")
         r, alpha, s, beta = self._check_fitted()
         x, t_x, age = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
-        log_life = ((s - 1) * np.log(delta) + s * np.log(beta + age)
-                    + np.log(hyperu(s, s, delta * (beta + age))))
-        out: FloatArray = (self.probability_alive(x, t_x, age) * (r + x) / (alpha + age)
-                           * np.exp(log_life))
+        log_life = (
+            (s - 1) * np.log(delta)
+            + s * np.log(beta + age)
+            + np.log(hyperu(s, s, delta * (beta + age)))
+        )
+        out: FloatArray = (
+            self.probability_alive(x, t_x, age) * (r + x) / (alpha + age) * np.exp(log_life)
+        )
         return out

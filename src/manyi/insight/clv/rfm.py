@@ -42,9 +42,14 @@ def _as_date(value: dt.date | str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def daily_transactions(table: ir.Table, *, customer_column: str, date_column: str,
-                       amount_column: str | None = None,
-                       date_format: str | None = None) -> ir.Table:
+def daily_transactions(
+    table: ir.Table,
+    *,
+    customer_column: str,
+    date_column: str,
+    amount_column: str | None = None,
+    date_format: str | None = None,
+) -> ir.Table:
     """One row per customer and purchase day: ``customer``, ``day``, ``amount``.
 
     Parameters
@@ -83,10 +88,13 @@ def daily_transactions(table: ir.Table, *, customer_column: str, date_column: st
     elif raw.type().is_date():
         day = raw
     else:
-        raise ValueError(f"column {date_column!r} has type {raw.type()}; pass date_format "
-                         "or convert it to a date first")
-    amount = (table[amount_column].cast("float64") if amount_column is not None
-              else ibis.literal(0.0))
+        raise ValueError(
+            f"column {date_column!r} has type {raw.type()}; pass date_format "
+            "or convert it to a date first"
+        )
+    amount = (
+        table[amount_column].cast("float64") if amount_column is not None else ibis.literal(0.0)
+    )
     base = table.select(customer=table[customer_column], day=day, amount=amount)
     return base.group_by(["customer", "day"]).agg(amount=base.amount.sum())
 
@@ -95,10 +103,16 @@ def _with_first_day(daily: ir.Table) -> ir.Table:
     return daily.mutate(first_day=daily.day.min().over(group_by=daily.customer))
 
 
-def summarise_transactions(table: ir.Table, *, customer_column: str, date_column: str,
-                           observation_end: dt.date | str, amount_column: str | None = None,
-                           time_unit: TimeUnit = "W",
-                           date_format: str | None = None) -> ir.Table:
+def summarise_transactions(
+    table: ir.Table,
+    *,
+    customer_column: str,
+    date_column: str,
+    observation_end: dt.date | str,
+    amount_column: str | None = None,
+    time_unit: TimeUnit = "W",
+    date_format: str | None = None,
+) -> ir.Table:
     """Frequency, recency, T and monetary value per customer, up to ``observation_end``.
 
     Parameters
@@ -131,8 +145,13 @@ def summarise_transactions(table: ir.Table, *, customer_column: str, date_column
     """
     unit = _unit_days(time_unit)
     end = ibis.literal(_as_date(observation_end))
-    daily = daily_transactions(table, customer_column=customer_column, date_column=date_column,
-                               amount_column=amount_column, date_format=date_format)
+    daily = daily_transactions(
+        table,
+        customer_column=customer_column,
+        date_column=date_column,
+        amount_column=amount_column,
+        date_format=date_format,
+    )
     daily = _with_first_day(daily.filter(daily.day <= end))
     repeat = daily.day > daily.first_day
     per_customer = daily.group_by("customer").agg(
@@ -155,9 +174,14 @@ def summarise_transactions(table: ir.Table, *, customer_column: str, date_column
 
 
 def summarise_calibration_holdout(
-    table: ir.Table, *, customer_column: str, date_column: str,
-    calibration_end: dt.date | str, observation_end: dt.date | str,
-    amount_column: str | None = None, time_unit: TimeUnit = "W",
+    table: ir.Table,
+    *,
+    customer_column: str,
+    date_column: str,
+    calibration_end: dt.date | str,
+    observation_end: dt.date | str,
+    amount_column: str | None = None,
+    time_unit: TimeUnit = "W",
     date_format: str | None = None,
 ) -> ir.Table:
     """Summary of the calibration period and what happened in the holdout period after it.
@@ -198,8 +222,13 @@ def summarise_calibration_holdout(
     if obs <= cal:
         raise ValueError(f"observation_end {obs} must be after calibration_end {cal}")
     cal_end, obs_end = ibis.literal(cal), ibis.literal(obs)
-    daily = daily_transactions(table, customer_column=customer_column, date_column=date_column,
-                               amount_column=amount_column, date_format=date_format)
+    daily = daily_transactions(
+        table,
+        customer_column=customer_column,
+        date_column=date_column,
+        amount_column=amount_column,
+        date_format=date_format,
+    )
     daily = _with_first_day(daily.filter(daily.day <= obs_end))
     daily = daily.filter(daily.first_day <= cal_end)
     in_cal = daily.day <= cal_end
@@ -216,23 +245,32 @@ def summarise_calibration_holdout(
     return per_customer.select(
         "customer",
         "frequency_cal",
-        recency_cal=per_customer.last_day.delta(per_customer.first_day, unit="day")
-        .cast("float64") / unit,
+        recency_cal=per_customer.last_day.delta(per_customer.first_day, unit="day").cast("float64")
+        / unit,
         T_cal=cal_end.delta(per_customer.first_day, unit="day").cast("float64") / unit,
         monetary_value_cal=(per_customer.frequency_cal > 0).ifelse(
-            per_customer.repeat_amount.fill_null(0.0)
-            / per_customer.frequency_cal.cast("float64"), 0.0),
+            per_customer.repeat_amount.fill_null(0.0) / per_customer.frequency_cal.cast("float64"),
+            0.0,
+        ),
         frequency_holdout=per_customer.frequency_holdout,
         monetary_value_holdout=(per_customer.frequency_holdout > 0).ifelse(
             per_customer.holdout_amount.fill_null(0.0)
-            / per_customer.frequency_holdout.cast("float64"), 0.0),
+            / per_customer.frequency_holdout.cast("float64"),
+            0.0,
+        ),
         duration_holdout=ibis.literal(days_holdout / unit),
     )
 
 
-def repeat_transactions_by_period(table: ir.Table, *, customer_column: str, date_column: str,
-                                  observation_end: dt.date | str, time_unit: TimeUnit = "W",
-                                  date_format: str | None = None) -> ir.Table:
+def repeat_transactions_by_period(
+    table: ir.Table,
+    *,
+    customer_column: str,
+    date_column: str,
+    observation_end: dt.date | str,
+    time_unit: TimeUnit = "W",
+    date_format: str | None = None,
+) -> ir.Table:
     """Repeat transactions in each period since the first purchase in the table.
 
     Period 1 starts on the day of the earliest purchase; period ``k`` covers the days
@@ -257,8 +295,9 @@ def repeat_transactions_by_period(table: ir.Table, *, customer_column: str, date
     """
     unit = _unit_days(time_unit)
     end = ibis.literal(_as_date(observation_end))
-    daily = daily_transactions(table, customer_column=customer_column, date_column=date_column,
-                               date_format=date_format)
+    daily = daily_transactions(
+        table, customer_column=customer_column, date_column=date_column, date_format=date_format
+    )
     daily = _with_first_day(daily.filter(daily.day <= end))
     daily = daily.mutate(origin=daily.day.min().over())
     repeats = daily.filter(daily.day > daily.first_day)

@@ -27,8 +27,7 @@ def read_cdnow_transactions() -> pd.DataFrame:
     >>> read_cdnow_transactions().shape
     (6919, 5)
     """
-    frame = pd.read_csv(sample_path("cdnow"), dtype={"customer_id": str,
-                                                       "customer_id_master": str})
+    frame = pd.read_csv(sample_path("cdnow"), dtype={"customer_id": str, "customer_id_master": str})
     frame["date"] = pd.to_datetime(frame["date"].astype(str), format="%Y%m%d").dt.date
     return frame
 
@@ -37,8 +36,14 @@ def read_cdnow_transactions() -> pd.DataFrame:
 def _summary() -> pd.DataFrame:
     table = ibis.memtable(read_cdnow_transactions())
     summary = summarise_calibration_holdout(
-        table, customer_column="customer_id", date_column="date", amount_column="dollar_value",
-        calibration_end=CALIBRATION_END, observation_end=OBSERVATION_END, time_unit="W")
+        table,
+        customer_column="customer_id",
+        date_column="date",
+        amount_column="dollar_value",
+        calibration_end=CALIBRATION_END,
+        observation_end=OBSERVATION_END,
+        time_unit="W",
+    )
     frame: pd.DataFrame = summary.to_pandas()
     return frame.sort_values("customer").reset_index(drop=True)
 

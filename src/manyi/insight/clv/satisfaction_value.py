@@ -24,9 +24,13 @@ ASSUMPTIONS: tuple[str, ...] = (
 )
 
 
-def value_by_tier(tier: ArrayLike, value: ArrayLike, *,
-                  repeat_probability: ArrayLike | None = None,
-                  tier_order: Sequence[Any] | None = None) -> pd.DataFrame:
+def value_by_tier(
+    tier: ArrayLike,
+    value: ArrayLike,
+    *,
+    repeat_probability: ArrayLike | None = None,
+    tier_order: Sequence[Any] | None = None,
+) -> pd.DataFrame:
     """Customers, mean and total value, and repeat probability per satisfaction tier.
 
     Parameters
@@ -67,12 +71,19 @@ def value_by_tier(tier: ArrayLike, value: ArrayLike, *,
     if unknown:
         raise ValueError(f"tiers {sorted(map(str, unknown))} are not in tier_order {order}")
     aggregations: dict[str, tuple[str, str]] = {
-        "customers": ("value", "size"), "mean_value": ("value", "mean"),
-        "total_value": ("value", "sum")}
+        "customers": ("value", "size"),
+        "mean_value": ("value", "mean"),
+        "total_value": ("value", "sum"),
+    }
     if "repeat" in frame:
         aggregations["repeat_probability"] = ("repeat", "mean")
-    grouped = frame.groupby("tier").agg(**aggregations).reindex(order).dropna(
-        subset=["customers"]).reset_index()
+    grouped = (
+        frame.groupby("tier")
+        .agg(**aggregations)
+        .reindex(order)
+        .dropna(subset=["customers"])
+        .reset_index()
+    )
     grouped["customers"] = grouped["customers"].astype(int)
     grouped.insert(2, "share", grouped["customers"] / grouped["customers"].sum())
     return grouped
@@ -90,14 +101,18 @@ class TierShiftEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {"share": self.share, "moved_customers": self.moved_customers,
-                "expected_change": self.expected_change,
-                "by_tier": self.by_tier.to_dict(orient="records"),
-                "assumptions": list(self.assumptions)}
+        return {
+            "share": self.share,
+            "moved_customers": self.moved_customers,
+            "expected_change": self.expected_change,
+            "by_tier": self.by_tier.to_dict(orient="records"),
+            "assumptions": list(self.assumptions),
+        }
 
 
-def estimate_tier_shift(by_tier: pd.DataFrame, *, share: float,
-                        from_tiers: Sequence[Any] | None = None) -> TierShiftEstimate:
+def estimate_tier_shift(
+    by_tier: pd.DataFrame, *, share: float, from_tiers: Sequence[Any] | None = None
+) -> TierShiftEstimate:
     """Expected change in total value if ``share`` of the customers move up one tier.
 
     Parameters
@@ -128,13 +143,31 @@ def estimate_tier_shift(by_tier: pd.DataFrame, *, share: float,
     rows = []
     for position, tier in enumerate(tiers[:-1]):
         moved = share * float(by_tier["customers"].iloc[position]) if tier in moving else 0.0
-        uplift = float(by_tier["mean_value"].iloc[position + 1]
-                       - by_tier["mean_value"].iloc[position])
-        rows.append({"from_tier": tier, "to_tier": tiers[position + 1],
-                     "moved_customers": moved, "value_uplift_per_customer": uplift,
-                     "expected_change": moved * uplift})
-    table = pd.DataFrame(rows, columns=["from_tier", "to_tier", "moved_customers",
-                                        "value_uplift_per_customer", "expected_change"])
-    return TierShiftEstimate(share=share, moved_customers=float(table["moved_customers"].sum()),
-                             expected_change=float(table["expected_change"].sum()),
-                             by_tier=table)
+        uplift = float(
+            by_tier["mean_value"].iloc[position + 1] - by_tier["mean_value"].iloc[position]
+        )
+        rows.append(
+            {
+                "from_tier": tier,
+                "to_tier": tiers[position + 1],
+                "moved_customers": moved,
+                "value_uplift_per_customer": uplift,
+                "expected_change": moved * uplift,
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "from_tier",
+            "to_tier",
+            "moved_customers",
+            "value_uplift_per_customer",
+            "expected_change",
+        ],
+    )
+    return TierShiftEstimate(
+        share=share,
+        moved_customers=float(table["moved_customers"].sum()),
+        expected_change=float(table["expected_change"].sum()),
+        by_tier=table,
+    )

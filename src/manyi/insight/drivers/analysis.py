@@ -18,8 +18,9 @@ from manyi.insight.drivers.shapley import MAX_SHAPLEY_DRIVERS, correlation_parts
 Method = Literal["auto", "shapley", "relative_weights", "logistic"]
 
 
-def _decompose(method: str, X: FloatArray, y: FloatArray,
-               groups: Sequence[Sequence[int]]) -> tuple[FloatArray, float]:
+def _decompose(
+    method: str, X: FloatArray, y: FloatArray, groups: Sequence[Sequence[int]]
+) -> tuple[FloatArray, float]:
     if method == "logistic":
         return mcfadden_shapley(X, y, groups)
     R, r = correlation_parts(X, y)
@@ -71,8 +72,14 @@ class KeyDriverAnalysis:
     ('shapley', ['delivery_days', 'price'])
     """
 
-    def __init__(self, method: Method = "auto", *, n_bootstrap: int = 0,
-                 confidence: float = 0.95, random_state: int | None = None) -> None:
+    def __init__(
+        self,
+        method: Method = "auto",
+        *,
+        n_bootstrap: int = 0,
+        confidence: float = 0.95,
+        random_state: int | None = None,
+    ) -> None:
         self.method = method
         self.n_bootstrap = n_bootstrap
         self.confidence = confidence
@@ -89,8 +96,12 @@ class KeyDriverAnalysis:
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters (scikit-learn convention)."""
-        return {"method": self.method, "n_bootstrap": self.n_bootstrap,
-                "confidence": self.confidence, "random_state": self.random_state}
+        return {
+            "method": self.method,
+            "n_bootstrap": self.n_bootstrap,
+            "confidence": self.confidence,
+            "random_state": self.random_state,
+        }
 
     def _choose(self, design: DriverDesign) -> str:
         if self.method not in ("auto", "shapley", "relative_weights", "logistic"):
@@ -101,8 +112,9 @@ class KeyDriverAnalysis:
             return "logistic"
         return "shapley" if len(design.drivers) <= MAX_SHAPLEY_DRIVERS else "relative_weights"
 
-    def fit(self, data: pd.DataFrame, target: str,
-            drivers: Sequence[str] | None = None) -> KeyDriverAnalysis:
+    def fit(
+        self, data: pd.DataFrame, target: str, drivers: Sequence[str] | None = None
+    ) -> KeyDriverAnalysis:
         """Fit on a DataFrame; categorical drivers are one-hot encoded and kept as one driver.
 
         Parameters
@@ -121,8 +133,10 @@ class KeyDriverAnalysis:
             raise ValueError("n_bootstrap must be >= 0 and confidence between 0 and 1")
         design = build_design(data, target, drivers)
         if len(design.y) < len(design.column_names) + 2:
-            raise ValueError(f"{len(design.y)} complete rows are too few for "
-                             f"{len(design.column_names)} driver columns")
+            raise ValueError(
+                f"{len(design.y)} complete rows are too few for "
+                f"{len(design.column_names)} driver columns"
+            )
         method = self._choose(design)
         importance, r2 = _decompose(method, design.X, design.y, design.groups)
         self.method_ = method
@@ -134,8 +148,9 @@ class KeyDriverAnalysis:
         self.ci_low_, self.ci_high_ = self._bootstrap(method, design)
         return self
 
-    def _bootstrap(self, method: str,
-                   design: DriverDesign) -> tuple[FloatArray | None, FloatArray | None]:
+    def _bootstrap(
+        self, method: str, design: DriverDesign
+    ) -> tuple[FloatArray | None, FloatArray | None]:
         if self.n_bootstrap == 0:
             return None, None
         rng = np.random.default_rng(self.random_state)
@@ -166,8 +181,9 @@ class KeyDriverAnalysis:
         """
         if not hasattr(self, "importance_"):
             raise NotFittedError("this KeyDriverAnalysis is not fitted yet; call fit(...) first")
-        frame = pd.DataFrame({"driver": self.drivers_, "importance": self.importance_,
-                              "share": self.share_})
+        frame = pd.DataFrame(
+            {"driver": self.drivers_, "importance": self.importance_, "share": self.share_}
+        )
         if self.ci_low_ is not None and self.ci_high_ is not None:
             frame["ci_low"] = self.ci_low_
             frame["ci_high"] = self.ci_high_

@@ -42,8 +42,9 @@ class DriverDesign:
     dropped_rows: int
 
 
-def build_design(data: pd.DataFrame, target: str,
-                 drivers: Sequence[str] | None = None) -> DriverDesign:
+def build_design(
+    data: pd.DataFrame, target: str, drivers: Sequence[str] | None = None
+) -> DriverDesign:
     """Select, clean and encode the drivers of ``target``.
 
     Numeric and boolean columns are used as they are; text and categorical columns are
@@ -71,8 +72,9 @@ def build_design(data: pd.DataFrame, target: str,
     (('late', 'channel'), ((0,), (1, 2)), ('late', 'channel=shop', 'channel=web'))
     """
     if target not in data.columns:
-        raise ValueError(f"target column {target!r} is not in the data; it has "
-                         f"{list(data.columns)}")
+        raise ValueError(
+            f"target column {target!r} is not in the data; it has {list(data.columns)}"
+        )
     names = [c for c in data.columns if c != target] if drivers is None else list(drivers)
     missing = [c for c in names if c not in data.columns]
     if missing:
@@ -106,8 +108,15 @@ def build_design(data: pd.DataFrame, target: str,
     X = np.column_stack(columns)
     constant = np.flatnonzero(X.std(axis=0) == 0)
     if len(constant):
-        raise ValueError(f"column {column_names[constant[0]]!r} is constant after dropping "
-                         "rows with missing values")
-    return DriverDesign(X=X, y=y.to_numpy(dtype=np.float64), drivers=tuple(names),
-                        groups=tuple(groups), column_names=tuple(column_names),
-                        dropped_rows=len(frame) - len(complete))
+        raise ValueError(
+            f"column {column_names[constant[0]]!r} is constant after dropping "
+            "rows with missing values"
+        )
+    return DriverDesign(
+        X=X,
+        y=y.to_numpy(dtype=np.float64),
+        drivers=tuple(names),
+        groups=tuple(groups),
+        column_names=tuple(column_names),
+        dropped_rows=len(frame) - len(complete),
+    )

@@ -22,8 +22,9 @@ FloatArray = npt.NDArray[np.float64]
 MAX_LOGISTIC_DRIVERS = 12
 
 
-def logistic_loglik(X: FloatArray, y: FloatArray, *, max_iter: int = 50,
-                    tol: float = 1e-10) -> float:
+def logistic_loglik(
+    X: FloatArray, y: FloatArray, *, max_iter: int = 50, tol: float = 1e-10
+) -> float:
     """Maximised log-likelihood of a logistic regression of ``y`` (0/1) on ``X`` + intercept.
 
     A tiny ridge (1e-8) keeps Newton's steps defined under separation.
@@ -54,8 +55,9 @@ def logistic_loglik(X: FloatArray, y: FloatArray, *, max_iter: int = 50,
     return current
 
 
-def mcfadden_shapley(X: FloatArray, y: FloatArray,
-                     groups: Sequence[Sequence[int]] | None = None) -> tuple[FloatArray, float]:
+def mcfadden_shapley(
+    X: FloatArray, y: FloatArray, groups: Sequence[Sequence[int]] | None = None
+) -> tuple[FloatArray, float]:
     """Shapley shares of McFadden's pseudo-R² per driver and the full pseudo-R².
 
     Parameters
@@ -82,12 +84,12 @@ def mcfadden_shapley(X: FloatArray, y: FloatArray,
     values = np.unique(y)
     if not set(values.tolist()) <= {0.0, 1.0} or len(values) != 2:
         raise ValueError("the logistic variant needs a 0/1 target with both values present")
-    groups = ([[j] for j in range(X.shape[1])] if groups is None
-              else [list(g) for g in groups])
+    groups = [[j] for j in range(X.shape[1])] if groups is None else [list(g) for g in groups]
     p = len(groups)
     if p > MAX_LOGISTIC_DRIVERS:
-        raise ValueError(f"the logistic Shapley fits 2^p models; {p} drivers is more than "
-                         f"{MAX_LOGISTIC_DRIVERS}")
+        raise ValueError(
+            f"the logistic Shapley fits 2^p models; {p} drivers is more than {MAX_LOGISTIC_DRIVERS}"
+        )
     Z = (X - X.mean(axis=0)) / X.std(axis=0)
     null = logistic_loglik(np.empty((len(y), 0)), y)
     pseudo = np.zeros(2**p)

@@ -17,8 +17,9 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 
-def relative_weights(R: FloatArray, r: FloatArray,
-                     groups: Sequence[Sequence[int]] | None = None) -> tuple[FloatArray, float]:
+def relative_weights(
+    R: FloatArray, r: FloatArray, groups: Sequence[Sequence[int]] | None = None
+) -> tuple[FloatArray, float]:
     """Relative weights per driver (summed over a driver's columns) and the full R².
 
     Examples

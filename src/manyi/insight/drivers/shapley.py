@@ -31,13 +31,13 @@ def correlation_parts(X: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatAr
     >>> R.tolist(), r.round(3).tolist()
     ([[1.0]], [0.982])
     """
-    full = np.atleast_2d(np.asarray(np.corrcoef(np.column_stack([X, y]), rowvar=False),
-                                    dtype=np.float64))
+    full = np.atleast_2d(
+        np.asarray(np.corrcoef(np.column_stack([X, y]), rowvar=False), dtype=np.float64)
+    )
     return full[:-1, :-1], full[:-1, -1]
 
 
-def subset_r2(R: FloatArray, r: FloatArray,
-              groups: Sequence[Sequence[int]]) -> FloatArray:
+def subset_r2(R: FloatArray, r: FloatArray, groups: Sequence[Sequence[int]]) -> FloatArray:
     """R² of every subset of driver groups, indexed by bitmask (bit j = group j).
 
     Examples
@@ -82,18 +82,19 @@ def shapley_from_subsets(values: FloatArray, p: int) -> FloatArray:
     """
     masks = np.arange(2**p)
     sizes = ((masks[:, None] >> np.arange(p)) & 1).sum(axis=1)
-    weights = np.array([factorial(s) * factorial(p - s - 1) / factorial(p) if s < p else 0.0
-                        for s in range(p + 1)])
+    weights = np.array(
+        [factorial(s) * factorial(p - s - 1) / factorial(p) if s < p else 0.0 for s in range(p + 1)]
+    )
     shares = np.empty(p)
     for j in range(p):
         without = masks[(masks >> j) & 1 == 0]
-        shares[j] = np.sum(weights[sizes[without]] * (values[without | (1 << j)]
-                                                      - values[without]))
+        shares[j] = np.sum(weights[sizes[without]] * (values[without | (1 << j)] - values[without]))
     return shares
 
 
-def shapley_r2(R: FloatArray, r: FloatArray,
-               groups: Sequence[Sequence[int]] | None = None) -> tuple[FloatArray, float]:
+def shapley_r2(
+    R: FloatArray, r: FloatArray, groups: Sequence[Sequence[int]] | None = None
+) -> tuple[FloatArray, float]:
     """LMG shares of R² per driver group and the full R²; the shares add up to R².
 
     Parameters
@@ -119,7 +120,9 @@ def shapley_r2(R: FloatArray, r: FloatArray,
     groups = [[j] for j in range(len(r))] if groups is None else [list(g) for g in groups]
     p = len(groups)
     if p > MAX_SHAPLEY_DRIVERS:
-        raise ValueError(f"exact Shapley needs 2^p subsets; {p} drivers is more than "
-                         f"{MAX_SHAPLEY_DRIVERS}: use relative weights")
+        raise ValueError(
+            f"exact Shapley needs 2^p subsets; {p} drivers is more than "
+            f"{MAX_SHAPLEY_DRIVERS}: use relative weights"
+        )
     values = subset_r2(R, r, groups)
     return shapley_from_subsets(values, p), float(values[-1])

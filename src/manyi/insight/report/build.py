@@ -2,11 +2,13 @@
 
 Examples
 --------
+>>> from manyi.data.samples import sample_path
 >>> from manyi.insight.sources import open_source
+>>> src = open_source(f"olist:{sample_path('olist')}")   # the bundled 3,000-order sample
 >>> from manyi.insight.report.build import build_report
->>> doc = build_report(open_source("olist:../shared/data/olist/sample_15k"))  # doctest: +SKIP
->>> doc["sections"]["delivery"]["data"]["late_share"]["value"]  # doctest: +SKIP
-0.0657...
+>>> doc = build_report(src)
+>>> round(doc["sections"]["delivery"]["data"]["late_share"]["value"], 3)
+0.076
 """
 
 from __future__ import annotations

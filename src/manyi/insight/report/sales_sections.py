@@ -76,13 +76,17 @@ def render_repeat(data: JSONDict, lang: str) -> list[Block]:
             f"{num(low['revenue_per_customer'], 2)}。{caveat}",
         )
     else:
-        finding = pick(lang, "Too few rated first orders to compare tiers.", "有评分的首单太少，无法比较。")
+        finding = pick(
+            lang, "Too few rated first orders to compare tiers.", "有评分的首单太少，无法比较。"
+        )
     return [Block(finding, fig)]
 
 
 REPEAT = Section(
-    "repeat", {"en": "First-order rating and repeat purchase", "zh": "首单评分与复购"},
-    compute_repeat, render_repeat,
+    "repeat",
+    {"en": "First-order rating and repeat purchase", "zh": "首单评分与复购"},
+    compute_repeat,
+    render_repeat,
 )
 
 # --- retention ----------------------------------------------------------------------------
@@ -102,7 +106,7 @@ def render_retention(data: JSONDict, lang: str) -> list[Block]:
     at6 = {}
     for tier, color in TIER_COLORS.items():
         pts = [c for c in data["curves"] if c["tier"] == tier and c["rate"] is not None]
-        at6.update({tier: c for c in pts if c["month"] == 6})
+        at6.update(dict.fromkeys([tier], *[c for c in pts if c["month"] == 6][:1]))
         traces.append(
             {
                 "type": "scatter",
@@ -116,24 +120,35 @@ def render_retention(data: JSONDict, lang: str) -> list[Block]:
     fig = {
         "data": traces,
         "layout": layout(
-            pick(lang, "Ordered again within k months, by first-order rating",
-                 "k 个月内再次下单的比例（按首单评分）"),
+            pick(
+                lang,
+                "Ordered again within k months, by first-order rating",
+                "k 个月内再次下单的比例（按首单评分）",
+            ),
             yaxis={"tickformat": ".1%"},
             xaxis={"title": {"text": pick(lang, "months after first order", "首单后月数")}},
         ),
     }
     parts = [f"{t}★ {pct(c['rate'], lang, 2)}" for t, c in at6.items()]
-    finding = pick(
-        lang,
-        "Within 6 months of the first order: " + ", ".join(parts) + ".",
-        "首单后 6 个月内再次下单：" + "，".join(parts) + "。",
-    ) if parts else pick(lang, "The data span is too short for a 6-month curve.", "数据时间跨度不足 6 个月。")
+    finding = (
+        pick(
+            lang,
+            "Within 6 months of the first order: " + ", ".join(parts) + ".",
+            "首单后 6 个月内再次下单：" + "，".join(parts) + "。",
+        )
+        if parts
+        else pick(
+            lang, "The data span is too short for a 6-month curve.", "数据时间跨度不足 6 个月。"
+        )
+    )
     return [Block(finding, fig)]
 
 
 RETENTION = Section(
-    "retention", {"en": "Retention by first-order rating", "zh": "按首单评分的留存曲线"},
-    compute_retention, render_retention,
+    "retention",
+    {"en": "Retention by first-order rating", "zh": "按首单评分的留存曲线"},
+    compute_retention,
+    render_retention,
 )
 
 # --- revenue at risk ----------------------------------------------------------------------
@@ -158,8 +173,9 @@ def render_revenue_risk(data: JSONDict, lang: str) -> list[Block]:
             f"{num(data['expected_gap_total'], 2)} (an association, not a proven effect).",
             f"首单 4–5★ 的顾客比 1–2★ 的顾客人均{'多' if gap['value'] >= 0 else '少'}消费 "
             f"{num(abs(gap['value']), 2)}（95% 置信区间 "
-            f"{num(gap['low'], 2)} 至 {num(gap['high'], 2)}）；按 {num(data['low_tier_customers'])} "
-            f"位首单不满意的顾客计，合计 {num(data['expected_gap_total'], 2)}（相关关系，并非已证实的因果效应）。",
+            f"{num(gap['low'], 2)} 至 {num(gap['high'], 2)}）；按 "
+            f"{num(data['low_tier_customers'])} 位首单不满意的顾客计，合计 "
+            f"{num(data['expected_gap_total'], 2)}（相关关系，并非已证实的因果效应）。",
         )
         if gap["value"] is not None and gap["low"] is not None
         else ""
@@ -175,7 +191,9 @@ def render_revenue_risk(data: JSONDict, lang: str) -> list[Block]:
 
 
 REVENUE_RISK = Section(
-    "revenue_risk", {"en": "Revenue at risk", "zh": "风险销售额"}, compute_revenue_risk,
+    "revenue_risk",
+    {"en": "Revenue at risk", "zh": "风险销售额"},
+    compute_revenue_risk,
     render_revenue_risk,
 )
 
@@ -223,8 +241,12 @@ def render_churn(data: JSONDict, lang: str) -> list[Block]:
         f"{pct(comp[0]['churn_rate'], lang)}; odds ratio {c['odds_ratio']:.2f} "
         f"(95 % CI {c['low']:.2f}–{c['high']:.2f}). Each satisfaction point multiplies the odds "
         f"of churn by {s['odds_ratio']:.2f} ({s['low']:.2f}–{s['high']:.2f})."
-        + (" Here higher scores go with more churn: the score is not a loyalty signal in this "
-           "data set." if reverse else ""),
+        + (
+            " Here higher scores go with more churn: the score is not a loyalty signal in this "
+            "data set."
+            if reverse
+            else ""
+        ),
         f"投诉过的顾客流失率 {pct(comp[1]['churn_rate'], lang)}，未投诉的 "
         f"{pct(comp[0]['churn_rate'], lang)}；优势比 {c['odds_ratio']:.2f}（95% 置信区间 "
         f"{c['low']:.2f}–{c['high']:.2f}）。满意度每高 1 分，流失优势乘以 "
@@ -235,6 +257,8 @@ def render_churn(data: JSONDict, lang: str) -> list[Block]:
 
 
 CHURN = Section(
-    "churn", {"en": "Satisfaction, complaints and churn", "zh": "满意度、投诉与流失"},
-    compute_churn, render_churn,
+    "churn",
+    {"en": "Satisfaction, complaints and churn", "zh": "满意度、投诉与流失"},
+    compute_churn,
+    render_churn,
 )

@@ -42,7 +42,9 @@ def compute_overview(ctx: ReportContext) -> JSONDict | None:
     reviews = 0
     if src.has("reviews"):
         rv = src.table("reviews")
-        reviews = int(src.execute(rv.filter(between(src, rv.created_at, ctx.since, ctx.until)).count()))
+        reviews = int(
+            src.execute(rv.filter(between(src, rv.created_at, ctx.since, ctx.until)).count())
+        )
     return {
         "orders": int(as_number(row["orders"])),
         "customers": int(as_number(row["customers"])),
@@ -66,9 +68,7 @@ def render_overview(data: JSONDict, lang: str) -> list[Block]:
     return [Block(finding)]
 
 
-OVERVIEW = Section(
-    "overview", {"en": "Overview", "zh": "概览"}, compute_overview, render_overview
-)
+OVERVIEW = Section("overview", {"en": "Overview", "zh": "概览"}, compute_overview, render_overview)
 
 # --- ratings ------------------------------------------------------------------------------
 
@@ -101,7 +101,9 @@ def render_ratings(data: JSONDict, lang: str) -> list[Block]:
                 "x": [f"{k}★" for k in range(1, 6)],
                 "y": [s[f"share_{k}"] for k in range(1, 6)],
                 "text": [pct(s[f"share_{k}"], lang) for k in range(1, 6)],
-                "marker": {"color": [COLORS["bad"]] * 2 + [COLORS["neutral"]] + [COLORS["good"]] * 2},
+                "marker": {
+                    "color": [COLORS["bad"]] * 2 + [COLORS["neutral"]] + [COLORS["good"]] * 2
+                },
             }
         ],
         "layout": layout(
@@ -159,7 +161,8 @@ def render_ratings(data: JSONDict, lang: str) -> list[Block]:
                     f"{pct(worst['good_rate'], lang)} on {num(worst['n'])} reviews "
                     "(months with at least 30 reviews).",
                     f"表现最差的月份是 {str(worst['period'])[:7]}：好评率 "
-                    f"{pct(worst['good_rate'], lang)}（{num(worst['n'])} 条评价；仅含评价数不少于 30 的月份）。",
+                    f"{pct(worst['good_rate'], lang)}（{num(worst['n'])} 条评价；"
+                    "仅含评价数不少于 30 的月份）。",
                 ),
                 trend,
             )
@@ -181,7 +184,9 @@ def render_ratings(data: JSONDict, lang: str) -> list[Block]:
                 }
             ],
             "layout": layout(
-                pick(lang, "Lowest-rated categories (≥ 50 reviews)", "评分最低的品类（≥50 条评价）"),
+                pick(
+                    lang, "Lowest-rated categories (≥ 50 reviews)", "评分最低的品类（≥50 条评价）"
+                ),
                 xaxis={"range": [1, 5]},
                 height=420,
             ),
@@ -193,7 +198,8 @@ def render_ratings(data: JSONDict, lang: str) -> list[Block]:
                     lang,
                     f"Lowest-rated category: {low['category']} at {stars(low['mean'])} "
                     f"({num(low['n'])} reviews).",
-                    f"评分最低的品类：{low['category']}，{stars(low['mean'])}（{num(low['n'])} 条评价）。",
+                    f"评分最低的品类：{low['category']}，{stars(low['mean'])}"
+                    f"（{num(low['n'])} 条评价）。",
                 ),
                 bar,
             )
@@ -202,7 +208,9 @@ def render_ratings(data: JSONDict, lang: str) -> list[Block]:
 
 
 RATINGS = Section(
-    "ratings", {"en": "Ratings and good-review rate", "zh": "评分与好评率"}, compute_ratings,
+    "ratings",
+    {"en": "Ratings and good-review rate", "zh": "评分与好评率"},
+    compute_ratings,
     render_ratings,
 )
 
@@ -267,7 +275,8 @@ def render_delivery(data: JSONDict, lang: str) -> list[Block]:
                     lang,
                     f"The month with the most late orders was {str(worst['period'])[:7]}: "
                     f"{pct(worst['late_share'], lang)} of {num(worst['orders'])} orders late.",
-                    f"延迟最严重的月份是 {str(worst['period'])[:7]}：{num(worst['orders'])} 笔订单中 "
+                    f"延迟最严重的月份是 {str(worst['period'])[:7]}："
+                    f"{num(worst['orders'])} 笔订单中 "
                     f"{pct(worst['late_share'], lang)} 延迟。",
                 ),
                 {
@@ -281,7 +290,11 @@ def render_delivery(data: JSONDict, lang: str) -> list[Block]:
                         }
                     ],
                     "layout": layout(
-                        pick(lang, "Share of late orders by month of purchase", "按下单月份的延迟订单比例"),
+                        pick(
+                            lang,
+                            "Share of late orders by month of purchase",
+                            "按下单月份的延迟订单比例",
+                        ),
                         yaxis={"tickformat": ".0%"},
                     ),
                 },
@@ -291,7 +304,9 @@ def render_delivery(data: JSONDict, lang: str) -> list[Block]:
 
 
 DELIVERY = Section(
-    "delivery", {"en": "Delivery and satisfaction", "zh": "物流时效与满意度"}, compute_delivery,
+    "delivery",
+    {"en": "Delivery and satisfaction", "zh": "物流时效与满意度"},
+    compute_delivery,
     render_delivery,
 )
 
@@ -315,15 +330,24 @@ def render_shop_ratings(data: JSONDict, lang: str) -> list[Block]:
     rows = [r for r in data["scores"] if r["n"] >= 10]
     rows.sort(key=lambda r: r["vs_industry"])
     worst = rows[:10]
-    below = sum(1 for r in rows if r["score_high"] is not None and r["score_high"] < r["industry_score"])
+    below = sum(
+        1 for r in rows if r["score_high"] is not None and r["score_high"] < r["industry_score"]
+    )
     basis = pick(
         lang,
         "review ratings (no DSR survey yet)" if data["source"] == "reviews" else "DSR surveys",
         "商品评价评分（尚无店铺评分问卷）" if data["source"] == "reviews" else "店铺评分问卷",
     )
     if not worst:
-        return [Block(pick(lang, "No seller has 10 counted ratings in the window.",
-                           "窗口期内没有卖家获得 10 条以上有效评分。"))]
+        return [
+            Block(
+                pick(
+                    lang,
+                    "No seller has 10 counted ratings in the window.",
+                    "窗口期内没有卖家获得 10 条以上有效评分。",
+                )
+            )
+        ]
     fig = {
         "data": [
             {
@@ -335,7 +359,11 @@ def render_shop_ratings(data: JSONDict, lang: str) -> list[Block]:
             }
         ],
         "layout": layout(
-            pick(lang, "Sellers furthest below their industry (≥ 10 ratings)", "低于行业均值最多的卖家（≥10 条评分）"),
+            pick(
+                lang,
+                "Sellers furthest below their industry (≥ 10 ratings)",
+                "低于行业均值最多的卖家（≥10 条评分）",
+            ),
             xaxis={"tickformat": ".0%"},
             height=420,
         ),
@@ -360,8 +388,10 @@ def render_shop_ratings(data: JSONDict, lang: str) -> list[Block]:
 
 
 SHOP_RATINGS = Section(
-    "shop_ratings", {"en": "Shop ratings (DSR)", "zh": "店铺动态评分（DSR）"},
-    compute_shop_ratings, render_shop_ratings,
+    "shop_ratings",
+    {"en": "Shop ratings (DSR)", "zh": "店铺动态评分（DSR）"},
+    compute_shop_ratings,
+    render_shop_ratings,
 )
 
 # --- surveys ------------------------------------------------------------------------------
@@ -375,7 +405,9 @@ def compute_surveys(ctx: ReportContext) -> JSONDict | None:
     nps = compute_nps(src, since=ctx.since, until=ctx.until)
     if not nps.empty and int(nps.iloc[0]["n"]) > 0:
         out["nps"] = records(nps)[0]
-        out["nps_by_month"] = records(compute_nps(src, by="month", since=ctx.since, until=ctx.until))
+        out["nps_by_month"] = records(
+            compute_nps(src, by="month", since=ctx.since, until=ctx.until)
+        )
     csat = compute_csat(src, since=ctx.since, until=ctx.until)
     if not csat.empty and int(csat.iloc[0]["n"]) > 0:
         out["csat"] = records(csat)[0]
@@ -424,22 +456,23 @@ def render_surveys(data: JSONDict, lang: str) -> list[Block]:
                     f"CSAT (4–5 of 5) {pct(c['csat'], lang)} (95 % CI {pct(c['csat_low'], lang)}–"
                     f"{pct(c['csat_high'], lang)}, n = {num(c['n'])}).",
                     f"CSAT（5 分制中 4–5 分）{pct(c['csat'], lang)}（95% 置信区间 "
-                    f"{pct(c['csat_low'], lang)}–{pct(c['csat_high'], lang)}，n = {num(c['n'])}）。",
+                    f"{pct(c['csat_low'], lang)}–{pct(c['csat_high'], lang)}，"
+                    f"n = {num(c['n'])}）。",
                 )
             )
         )
-    for ces in data.get("ces", []):
-        blocks.append(
-            Block(
-                pick(
-                    lang,
-                    f"CES ({ces['scale']}): mean {ces['mean']:.2f}, easy "
-                    f"{pct(ces['easy_share'], lang)} (n = {num(ces['n'])}).",
-                    f"客户费力度 CES（{ces['scale']}）：平均 {ces['mean']:.2f}，认为容易的比例 "
-                    f"{pct(ces['easy_share'], lang)}（n = {num(ces['n'])}）。",
-                )
+    blocks.extend(
+        Block(
+            pick(
+                lang,
+                f"CES ({ces['scale']}): mean {ces['mean']:.2f}, easy "
+                f"{pct(ces['easy_share'], lang)} (n = {num(ces['n'])}).",
+                f"客户费力度 CES（{ces['scale']}）：平均 {ces['mean']:.2f}，认为容易的比例 "
+                f"{pct(ces['easy_share'], lang)}（n = {num(ces['n'])}）。",
             )
         )
+        for ces in data.get("ces", [])
+    )
     if "servqual" in data:
         sq = data["servqual"]
         dims = sq["dimensions"]
@@ -452,24 +485,38 @@ def render_surveys(data: JSONDict, lang: str) -> list[Block]:
                     "marker": {"color": COLORS["main"]},
                 }
             ],
-            "layout": layout(pick(lang, "SERVQUAL gap (perception − expectation)", "SERVQUAL 差距（感知 − 期望）")),
+            "layout": layout(
+                pick(
+                    lang, "SERVQUAL gap (perception − expectation)", "SERVQUAL 差距（感知 − 期望）"
+                )
+            ),
         }
         known = [d for d in dims if d["gap"] is not None]
         worst = min(known, key=lambda d: d["gap"]) if known else None
-        text = pick(
-            lang,
-            f"SERVQUAL: unweighted gap {sq['unweighted']:.2f}"
-            + (f", weighted {sq['weighted']:.2f}" if sq["weighted"] is not None else "")
-            + (f"; widest gap in {worst['dimension']} ({worst['gap']:.2f})." if worst else "."),
-            f"SERVQUAL：未加权差距 {sq['unweighted']:.2f}"
-            + (f"，加权 {sq['weighted']:.2f}" if sq["weighted"] is not None else "")
-            + (f"；差距最大的维度是 {worst['dimension']}（{worst['gap']:.2f}）。" if worst else "。"),
-        ) if sq["unweighted"] is not None else pick(lang, "SERVQUAL: no paired answers.", "SERVQUAL：无成对回答。")
+        text = (
+            pick(
+                lang,
+                f"SERVQUAL: unweighted gap {sq['unweighted']:.2f}"
+                + (f", weighted {sq['weighted']:.2f}" if sq["weighted"] is not None else "")
+                + (f"; widest gap in {worst['dimension']} ({worst['gap']:.2f})." if worst else "."),
+                f"SERVQUAL：未加权差距 {sq['unweighted']:.2f}"
+                + (f"，加权 {sq['weighted']:.2f}" if sq["weighted"] is not None else "")
+                + (
+                    f"；差距最大的维度是 {worst['dimension']}（{worst['gap']:.2f}）。"
+                    if worst
+                    else "。"
+                ),
+            )
+            if sq["unweighted"] is not None
+            else pick(lang, "SERVQUAL: no paired answers.", "SERVQUAL：无成对回答。")
+        )
         blocks.append(Block(text, fig))
     return blocks
 
 
 SURVEYS = Section(
-    "surveys", {"en": "Surveys: NPS, CSAT, CES, SERVQUAL", "zh": "问卷：NPS、CSAT、CES、SERVQUAL"},
-    compute_surveys, render_surveys,
+    "surveys",
+    {"en": "Surveys: NPS, CSAT, CES, SERVQUAL", "zh": "问卷：NPS、CSAT、CES、SERVQUAL"},
+    compute_surveys,
+    render_surveys,
 )
