@@ -92,6 +92,7 @@ def main(argv: list[str]) -> int:
         )
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         env = {**os.environ, "MANYI_TEST_DATABASE_URL": url}
+        print(f"with_postgres: throwaway cluster on 127.0.0.1:{port}", flush=True)
         return subprocess.call(argv, env=env)
     finally:
         if (data / "postmaster.pid").exists():
