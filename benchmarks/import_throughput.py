@@ -139,6 +139,9 @@ def main() -> None:
         ),
     )
     parser.add_argument("--skip-large", action="store_true", help="Only the 15k sample.")
+    parser.add_argument(
+        "--databases", default="SQLite,PostgreSQL", help="Comma-separated subset to measure."
+    )
     args = parser.parse_args()
 
     datasets = [("Olist 15k sample (real)", SHARED / "olist" / "sample_15k")]
@@ -161,7 +164,7 @@ def main() -> None:
 
     results = []
     for label, folder in datasets:
-        for engine in ("SQLite", "PostgreSQL"):
+        for engine in args.databases.split(","):
             with tempfile.TemporaryDirectory() as tmp:
                 home = Path(tmp)
                 if engine == "SQLite":

@@ -261,22 +261,33 @@ class Stage:
 
         assignments = ", ".join(f"{q(c)} = {incoming(c)}" for c in values)
         unchanged = " AND ".join(f"{target}.{q(c)} {same} {incoming(c)}" for c in values)
+        conflict = (
+            f"DO UPDATE SET {assignments} WHERE NOT ({unchanged})" if values else "DO NOTHING"
+        )
+        # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
+        upsert = (
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {source} WHERE true "
+            f"ON CONFLICT ({', '.join(key)}) {conflict}"
+        )
         with self.connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {q(self.name)}")
             staged = int(cursor.fetchone()[0])
+            if postgres:
+                # xmax = 0 marks a freshly inserted row version, so one statement both writes
+                # and tells inserted from updated rows, without probing the table beforehand.
+                cursor.execute(
+                    f"WITH written AS ({upsert} RETURNING (xmax = 0) AS fresh) "
+                    "SELECT COUNT(*) FILTER (WHERE fresh), COUNT(*) FROM written"
+                )
+                inserted, affected = (int(n) for n in cursor.fetchone())
+                updated = affected - inserted
+                return UpsertCounts(inserted, updated, staged - inserted - updated)
             cursor.execute(
                 f"SELECT COUNT(*) FROM {q(self.name)} s "
                 f"WHERE EXISTS (SELECT 1 FROM {target} t WHERE {match})"
             )
             existing = int(cursor.fetchone()[0])
-            conflict = (
-                f"DO UPDATE SET {assignments} WHERE NOT ({unchanged})" if values else "DO NOTHING"
-            )
-            # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
-            cursor.execute(
-                f"INSERT INTO {target} ({names}) SELECT {names} FROM {source} WHERE true "
-                f"ON CONFLICT ({', '.join(key)}) {conflict}"
-            )
+            cursor.execute(upsert)
             affected = int(cursor.rowcount)
         inserted = staged - existing
         updated = max(affected - inserted, 0)
