@@ -23,8 +23,10 @@ def layout(title: str, **extra: Any) -> dict[str, Any]:
         "height": 360,
         "plot_bgcolor": "#ffffff",
         "paper_bgcolor": "#ffffff",
-        "xaxis": {"gridcolor": "#e5e7eb"},
-        "yaxis": {"gridcolor": "#e5e7eb"},
+        # automargin widens the margin for long tick labels (category names) instead of
+        # cutting them off.
+        "xaxis": {"gridcolor": "#e5e7eb", "automargin": True},
+        "yaxis": {"gridcolor": "#e5e7eb", "automargin": True},
     }
     for key, value in extra.items():
         if key in ("xaxis", "yaxis"):
