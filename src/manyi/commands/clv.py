@@ -153,7 +153,7 @@ def fit(
     Purchases on the same day count as one transaction.  Prints the parameters with their
     standard errors, the log-likelihood and expected against actual holdout transactions.
 
-    Example: manyi clv fit --transactions ../shared/data/cdnow/cdnow_sample.csv.gz
+    Example: manyi clv fit --transactions cdnow_sample.csv.gz
     --customer-column customer_id --date-column date --date-format %Y%m%d
     --amount-column dollar_value --calibration-end 1997-09-30 --model bgnbd
     """

@@ -53,7 +53,7 @@ def drivers(
     as one driver; rows with a missing value are left out.  A 0/1 target gets the logistic
     variant (Shapley shares of McFadden's pseudo-R²).
 
-    Example: manyi drivers --input ../shared/data/ecommerce_churn/ecommerce_customer_churn.csv.gz
+    Example: manyi drivers --input ecommerce_customer_churn.csv.gz
     --target Churn --drivers SatisfactionScore,Complain,Tenure,CityTier
     """
     from manyi.commands.clv import InputError

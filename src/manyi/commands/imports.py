@@ -52,7 +52,7 @@ def import_olist(
 ) -> None:
     """Import the Olist file set (Kaggle layout; the order files may sit in a sub-folder).
 
-    Example: manyi import olist ../shared/data/olist/sample_15k
+    Example: manyi import olist exports/olist/
     """
     run_import("olist", directory, skip_bad_rows=skip_bad_rows, rejects=rejects, json_out=json_out)
 
