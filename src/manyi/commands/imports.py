@@ -66,7 +66,7 @@ def import_cdnow(
 ) -> None:
     """Import CDNOW transactions as customers and orders (US dollars).
 
-    Example: manyi import cdnow ../shared/data/cdnow/CDNOW_master.txt.gz
+    Example: manyi import cdnow CDNOW_master.txt.gz
     """
     run_import("cdnow", file, skip_bad_rows=skip_bad_rows, rejects=rejects, json_out=json_out)
 

@@ -69,7 +69,7 @@ def report(
 ) -> None:
     """Build the report.
 
-    Example: manyi report --source olist:../shared/data/olist/sample_15k --out report.html
+    Example: manyi report --source olist:exports/olist --out report.html
     --json report.json --lang en
     """
     from manyi.insight.errors import InsightError

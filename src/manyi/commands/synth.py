@@ -26,7 +26,7 @@ def generate(
 ) -> None:
     """Replicate real Olist orders with new keys and shifted dates (see manyi.data.synth).
 
-    Example: manyi generate /tmp/olist-1m --orders 1000000 --from ../shared/data/olist/sample_15k
+    Example: manyi generate /tmp/olist-1m --orders 1000000 --from exports/olist
     """
     from manyi.data.synth import generate_canonical, generate_olist
 
