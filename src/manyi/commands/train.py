@@ -43,7 +43,7 @@ def train_sentiment(
     and written as <lang>.npz + <lang>.json. With --lang all the English/Portuguese language
     profiles are rebuilt as well.
 
-    Example: manyi train-sentiment --lang pt --data-dir ../shared/data --out /tmp/models
+    Example: manyi train-sentiment --lang pt --data-dir public-data/ --out /tmp/models
     """
     from manyi.text.corpora import read_corpus
     from manyi.text.language import build_language_profiles, write_language_profiles

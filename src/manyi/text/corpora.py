@@ -27,7 +27,7 @@ from manyi.text.normalize import normalize_text
 HOLDOUT_SHARE = 0.2
 HOLDOUT_SALT = "manyi-holdout-8:"
 
-#: Paths relative to the data folder (``../shared/data`` in this repository).
+#: Paths relative to the folder of public data sets given with ``--data-dir``.
 CORPUS_FILES: dict[str, str] = {
     "zh": "online_shopping_10_cats/online_shopping_10_cats.dev.csv.gz",
     "en": "womens_clothing_reviews/womens_clothing_ecommerce_reviews.csv.gz",
@@ -43,7 +43,7 @@ class LabelledCorpus:
     Examples
     --------
     >>> from pathlib import Path
-    >>> corpus = read_corpus("zh", Path("../shared/data"))  # doctest: +SKIP
+    >>> corpus = read_corpus("zh", Path("public-data"))  # doctest: +SKIP
     >>> len(corpus.train()), len(corpus.holdout())  # doctest: +SKIP
     (40101, 10025)
     """

@@ -25,8 +25,7 @@ from manyi.insight.clv.estimator import (
     ArrayLike,
     FloatArray,
     MaximumLikelihoodModel,
-    compress_rows,
-    validate_frequency_recency_age,
+    mean_count_and_age,
 )
 
 
@@ -146,15 +145,11 @@ class BetaGeoModel(MaximumLikelihoodModel):
         -------
         self
         """
-        x, t_x, age, w = validate_frequency_recency_age(frequency, recency, T, weights)
-        (x, t_x, age), w = compress_rows(x, t_x, age, weights=w)
-        self._fit_arrays((x, t_x, age), w)
+        self._fit_counts(frequency, recency, T, weights)
         return self
 
     def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
-        x, _, age = data
-        mean_x = float(weights @ x / weights.sum())
-        mean_t = float(weights @ age / weights.sum())
+        mean_x, mean_t = mean_count_and_age(data, weights)
         # r/alpha is the purchase rate: start it at the observed rate.
         return np.array([1.0, mean_t / max(mean_x, 0.1), 1.0, 1.0])
 

@@ -214,6 +214,18 @@ class MaximumLikelihoodModel:
             raise ValueError(f"initial parameters must be positive, got {start.tolist()}")
         return np.log(start)
 
+    def _fit_counts(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None,
+    ) -> None:
+        """Validate ``(x, t_x, T)`` rows, merge repeated ones into weights, and fit."""
+        x, t_x, age, w = validate_frequency_recency_age(frequency, recency, T, weights)
+        (x, t_x, age), w = compress_rows(x, t_x, age, weights=w)
+        self._fit_arrays((x, t_x, age), w)
+
     def _fit_arrays(self, data: Sequence[FloatArray], weights: FloatArray) -> None:
         total = float(weights.sum())
         if total <= 0:
@@ -347,3 +359,10 @@ def validate_frequency_recency_age(
                 f"recency={t_x[row]:g}, T={age[row]:g}"
             )
     return x, t_x, age, w
+
+
+def mean_count_and_age(data: Sequence[FloatArray], weights: FloatArray) -> tuple[float, float]:
+    """Weighted mean repeat count and age of ``(x, t_x, T)`` data, for starting values."""
+    x, _, age = data
+    total = weights.sum()
+    return float(weights @ x / total), float(weights @ age / total)

@@ -16,7 +16,7 @@ Pareto/NBD papers and of lifetimes):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -160,16 +160,9 @@ def summarise_transactions(
         frequency=daily.count() - 1,
         repeat_amount=daily.amount.sum(where=repeat),
     )
+    recency, age, monetary = _rfm_columns(per_customer, per_customer.frequency, end, unit)
     return per_customer.select(
-        "customer",
-        "frequency",
-        recency=per_customer.last_day.delta(per_customer.first_day, unit="day").cast("float64")
-        / unit,
-        T=end.delta(per_customer.first_day, unit="day").cast("float64") / unit,
-        monetary_value=(per_customer.frequency > 0).ifelse(
-            per_customer.repeat_amount.fill_null(0.0) / per_customer.frequency.cast("float64"),
-            0.0,
-        ),
+        "customer", "frequency", recency=recency, T=age, monetary_value=monetary
     )
 
 
@@ -242,21 +235,16 @@ def summarise_calibration_holdout(
         holdout_amount=daily.amount.sum(where=in_holdout),
     )
     days_holdout = (obs - cal).days
+    recency, age, monetary = _rfm_columns(per_customer, per_customer.frequency_cal, cal_end, unit)
     return per_customer.select(
         "customer",
         "frequency_cal",
-        recency_cal=per_customer.last_day.delta(per_customer.first_day, unit="day").cast("float64")
-        / unit,
-        T_cal=cal_end.delta(per_customer.first_day, unit="day").cast("float64") / unit,
-        monetary_value_cal=(per_customer.frequency_cal > 0).ifelse(
-            per_customer.repeat_amount.fill_null(0.0) / per_customer.frequency_cal.cast("float64"),
-            0.0,
-        ),
+        recency_cal=recency,
+        T_cal=age,
+        monetary_value_cal=monetary,
         frequency_holdout=per_customer.frequency_holdout,
-        monetary_value_holdout=(per_customer.frequency_holdout > 0).ifelse(
-            per_customer.holdout_amount.fill_null(0.0)
-            / per_customer.frequency_holdout.cast("float64"),
-            0.0,
+        monetary_value_holdout=_mean_amount(
+            per_customer.holdout_amount, per_customer.frequency_holdout
         ),
         duration_holdout=ibis.literal(days_holdout / unit),
     )
@@ -304,3 +292,16 @@ def repeat_transactions_by_period(
     offset = repeats.day.delta(repeats.origin, unit="day").cast("float64") / unit
     periods = repeats.select(period=offset.floor().cast("int64") + 1)
     return periods.group_by("period").agg(repeat_transactions=periods.count())
+
+
+def _rfm_columns(per_customer: Any, frequency: Any, end: Any, unit: float) -> tuple[Any, Any, Any]:
+    """Recency, age ``T`` and mean repeat spend, in ``unit`` days, from the per-customer sums."""
+    first = per_customer.first_day
+    recency = per_customer.last_day.delta(first, unit="day").cast("float64") / unit
+    age = end.delta(first, unit="day").cast("float64") / unit
+    return recency, age, _mean_amount(per_customer.repeat_amount, frequency)
+
+
+def _mean_amount(total: Any, count: Any) -> Any:
+    """Mean amount per transaction; 0 for customers with no transactions."""
+    return (count > 0).ifelse(total.fill_null(0.0) / count.cast("float64"), 0.0)
