@@ -388,7 +388,7 @@ def load_model(lang: str) -> SentimentModel:
     if not meta_file.is_file():
         raise FileNotFoundError(
             f"the shipped model {lang}.json is missing from manyi.text.models; rebuild it with "
-            f"`manyi train-sentiment --lang {lang} --data-dir ../shared/data`"
+            f"`manyi train-sentiment --lang {lang} --data-dir DATA_DIR`"
         )
     meta = json.loads(meta_file.read_text("utf-8"))
     with (folder / f"{lang}.npz").open("rb") as handle:

@@ -110,7 +110,7 @@ def train_language(lang: str, data_dir: Path, out_dir: Path) -> dict[str, Any]:
     Examples
     --------
     >>> from pathlib import Path
-    >>> meta = train_language("pt", Path("../shared/data"), Path("/tmp/models"))  # doctest: +SKIP
+    >>> meta = train_language("pt", Path("public-data"), Path("/tmp/models"))  # doctest: +SKIP
     >>> meta["holdout_metrics"]["macro_f1"] > 0.9  # doctest: +SKIP
     True
     """
