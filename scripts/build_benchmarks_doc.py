@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["import", "report", "clv", "text"]
+ORDER = ["import", "report", "clv", "text", "dashboard"]
 
 HEADER = """# Benchmarks
 

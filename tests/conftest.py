@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,45 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"the shared data sets are missing: expected them at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _seed_rows(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Make sure the data migrations' rows exist when a desk-database test starts.
+
+    A test with a real commit (``transaction=True``, ``live_server``) ends with a flush, which
+    also deletes what the data migrations installed (the default SLA policies, calendar and
+    approval limits, the standard survey instruments); the tests after it in the same worker
+    expect them. Checking at the start (two indexed queries) is independent of the order in
+    which fixtures are torn down.
+    """
+    if request.node.get_closest_marker("desk_db") is None:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        from django.apps import apps
+        from django.utils import timezone
+
+        from manyi.desk.cases.defaults import install_defaults
+        from manyi.desk.cases.models import ApprovalLimit, BusinessCalendar
+        from manyi.desk.surveys.models import Instrument
+        from manyi.desk.surveys.standard import install_standard
+
+        if not (BusinessCalendar.objects.exists() and ApprovalLimit.objects.exists()):
+            install_defaults(apps)
+        if not Instrument.objects.exists():
+            install_standard(apps, timezone.now())
+    yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Staff accounts are created in many tests: the production hasher's 1M PBKDF2 rounds would
+    # dominate their run time. Password checks themselves are Django's and not under test.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

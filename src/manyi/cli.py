@@ -9,7 +9,22 @@ from __future__ import annotations
 import typer
 
 from manyi import __version__
-from manyi.commands import clv, demo, drivers, imports, report, sentiment, synth, train
+from manyi.commands import (
+    clv,
+    demo,
+    drivers,
+    imports,
+    mail,
+    monitor,
+    report,
+    reviews,
+    sentiment,
+    surveys,
+    synth,
+    token,
+    train,
+    worker,
+)
 
 app = typer.Typer(
     name="manyi",
@@ -49,8 +64,15 @@ app.command("generate")(synth.generate)
 app.add_typer(clv.app, name="clv")
 app.add_typer(drivers.app, name="drivers")
 app.add_typer(sentiment.app, name="sentiment")
+app.add_typer(reviews.app, name="reviews")
 app.add_typer(report.app, name="report")
+app.command("review-campaign")(monitor.review_campaign)
+app.add_typer(monitor.alerts_app, name="alerts")
+app.add_typer(surveys.app, name="surveys")
 app.command("train-sentiment")(train.train_sentiment)
+app.add_typer(token.app, name="token")
+app.command("worker")(worker.worker)
+app.add_typer(mail.app, name="mail")
 
 
 def main() -> None:

@@ -45,6 +45,36 @@ def test_report_writes_html_and_json(tmp_path: Path, olist_spec: str) -> None:
     assert "Plotly.newPlot" in page
 
 
+def test_sample_caps_reach_the_sections(tmp_path: Path) -> None:
+    from manyi.data.samples import sample_path
+
+    js = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "--source",
+            f"olist:{sample_path('olist')}",
+            "--out",
+            str(tmp_path / "report.html"),
+            "--json",
+            str(js),
+            "--max-text-reviews",
+            "300",
+            "--max-driver-orders",
+            "500",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    sections = json.loads(js.read_text(encoding="utf-8"))["sections"]
+    assert sections["review_text"]["data"]["analysed"] == 300
+    assert sections["review_text"]["data"]["max_reviews"] == 300
+    assert sections["drivers"]["data"]["rating"]["max_orders"] == 500
+    assert sections["drivers"]["data"]["rating"]["sampled"] is True
+    assert sections["satisfaction_value"]["status"] == "ok"
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "满意度提升一档值多少钱" in page
+
+
 def test_default_source_comes_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -170,6 +170,22 @@ def olist(olist_dir: Path) -> Iterator[Source]:
 
 
 @pytest.fixture(scope="session")
+def bundled_dir() -> Path:
+    """The Olist sample bundled with the package (3,000 orders): no ../shared needed."""
+    from manyi.data.samples import sample_path
+
+    return Path(sample_path("olist"))
+
+
+@pytest.fixture(scope="session")
+def bundled(bundled_dir: Path) -> Iterator[Source]:
+    """The bundled Olist sample on DuckDB (shared: tests only read it)."""
+    src = open_source(f"olist:{bundled_dir}")
+    yield src
+    src.close()
+
+
+@pytest.fixture(scope="session")
 def olist_frames(olist: Source) -> dict[str, pd.DataFrame]:
     """The canonical tables of the Olist sample as pandas frames (to copy into databases)."""
     return {name: olist.execute(olist.table(name)) for name in olist.raw}

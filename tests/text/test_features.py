@@ -32,5 +32,31 @@ def test_accent_folding_merges_spellings_with_and_without_accents() -> None:
 
 
 def test_a_spec_survives_its_json_form() -> None:
-    spec = FeatureSpec(word=(1, 3), char_wb=(2, 5), fold_accents=True, mark_negation=True)
+    spec = FeatureSpec(
+        word=(1, 3), char_wb=(2, 5), fold_accents=True, mark_negation=True, mark_position=True
+    )
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_position_marking_copies_the_first_and_last_sentence_words() -> None:
+    # given a title joined before a two-sentence text
+    feats = extract_features(
+        "huge. it was cute. returning it!", FeatureSpec(word=(1, 1), mark_position=True)
+    )
+    # then the first sentence's words come marked \x02, the last one's \x03, then the words
+    assert feats == [
+        "\x02huge",
+        "\x03returning", "\x03it", "\x03!", "\x03returning it", "\x03it !",
+        "huge", "it", "was", "cute", "returning", "it", "!",
+    ]  # fmt: skip
+
+
+def test_position_marking_of_a_single_sentence_marks_it_both_ways() -> None:
+    feats = extract_features("love it", FeatureSpec(word=(1, 1), mark_position=True))
+    assert feats[:6] == ["\x02love", "\x02it", "\x02love it", "\x03love", "\x03it", "\x03love it"]
+    assert extract_features("", FeatureSpec(word=(1, 1), mark_position=True)) == []
+
+
+def test_a_spec_without_the_newer_keys_reads_as_before() -> None:
+    # (models saved before mark_position existed have no such key in their JSON)
+    assert FeatureSpec.from_dict({"word": [1, 2]}) == FeatureSpec(word=(1, 2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from manyi.text.sentiment import (
     load_model,
     three_way,
 )
-from manyi.text.training import evaluate_predictions
+from manyi.text.training import Evaluation, evaluate_predictions
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_constructor_only_stores_parameters_and_clone_copies_them() -> None:
     model = SentimentModel("en", FeatureSpec(word=(1, 2)), min_df=3, C=0.5, threshold="cv")
     assert model.get_params() == {
         "lang": "en", "features": FeatureSpec(word=(1, 2)), "min_df": 3, "C": 0.5,
-        "nb_alpha": 1.0, "threshold": "cv",
+        "nb_alpha": 1.0, "plain_C": None, "threshold": "cv",
     }  # fmt: skip
     assert not hasattr(model, "coef_")
     assert clone(model).get_params() == model.get_params()
@@ -76,6 +77,29 @@ def test_numpy_inference_equals_the_scikit_learn_pipeline(zh_sample: pd.DataFram
     np.testing.assert_allclose(model.predict_proba(zh_sample["review"]), expected, rtol=1e-9)
 
 
+def test_the_plain_partner_is_averaged_with_the_nb_model_in_logit_space(
+    zh_sample: pd.DataFrame,
+) -> None:
+    # given the bundled reviews and three models on the same features
+    texts = zh_sample["review"].tolist()
+    labels = zh_sample["label"].to_numpy()
+    spec = FeatureSpec(char=(1, 2))
+    nb = SentimentModel("zh", spec, min_df=2, C=2.0).fit(texts, labels)
+    plain = SentimentModel("zh", spec, min_df=2, C=5.0, nb_alpha=None).fit(texts, labels)
+    both = SentimentModel("zh", spec, min_df=2, C=2.0, plain_C=5.0).fit(texts, labels)
+
+    # then the ensemble is one linear model whose logit is the mean of the two logits
+    def logit(p: np.ndarray) -> np.ndarray:
+        return np.log(p / (1 - p))
+
+    np.testing.assert_allclose(
+        logit(both.predict_proba(texts)),
+        (logit(nb.predict_proba(texts)) + logit(plain.predict_proba(texts))) / 2,
+        rtol=1e-9,
+    )
+    assert both.coef_.shape == nb.coef_.shape
+
+
 def test_plain_pickle_round_trip_predicts_the_same(zh_sample: pd.DataFrame) -> None:
     model = _small_model(zh_sample)
     again = pickle.loads(pickle.dumps(model))
@@ -87,6 +111,7 @@ def test_saved_files_load_back_to_float32_precision(
     zh_sample: pd.DataFrame, tmp_path: Path
 ) -> None:
     model = _small_model(zh_sample)
+    model.set_params(plain_C=3.0).fit(zh_sample["review"].tolist(), zh_sample["label"].to_numpy())
     paths = model.save(tmp_path, metadata={"note": "test"})
     meta = json.loads(paths[1].read_text("utf-8"))
     loaded = SentimentModel.from_files(paths[0], meta)
@@ -94,6 +119,7 @@ def test_saved_files_load_back_to_float32_precision(
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
     assert meta["note"] == "test"
     assert loaded.vocabulary_ == model.vocabulary_
+    assert loaded.get_params() == model.get_params()
 
 
 @pytest.mark.parametrize("text", ["", None, "𓀀𓀁", float("nan")])
@@ -169,16 +195,58 @@ def test_the_shipped_english_model_on_the_bundled_held_out_sample() -> None:
     assert result.recall_negative >= 0.80
 
 
+@lru_cache(maxsize=len(LANGUAGES))
+def _held_out_figures(lang: str, data_dir: Path) -> Evaluation:
+    """The shipped model measured on the held-out part (shared by the slow tests below)."""
+    held = read_corpus(lang, data_dir).holdout()
+    p = load_model(lang).predict_proba(held["text"].tolist())
+    return evaluate_predictions(held["label"], p)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_shipped_models_reproduce_their_model_card_figures(
     lang: str, shared_data: Path
 ) -> None:
-    # given the held-out part of the corpus and the figures stored with the model
-    model = load_model(lang)
-    recorded = model.metadata_["holdout_metrics"]
-    held = read_corpus(lang, shared_data).holdout()
-    # when the shipped model predicts it
-    measured = evaluate_predictions(held["label"], model.predict_proba(held["text"].tolist()))
-    # then the figures are the recorded ones (float32 storage moves no prediction)
+    # given the figures stored with the model; when it predicts the held-out part
+    recorded = load_model(lang).metadata_["holdout_metrics"]
+    measured = _held_out_figures(lang, shared_data)
+    # then the figures are the recorded ones (float32 storage moves no prediction), and
+    # neither class was given up for the headline figure
     assert measured.to_dict() == recorded
+    assert min(measured.recall_negative, measured.recall_positive) >= 0.85
+
+
+#: Issue 8: the held-out figure each shipped model must reach.
+TARGETS: dict[str, tuple[str, float]] = {
+    "zh": ("accuracy", 0.94),
+    "en": ("macro_f1", 0.91),
+    "pt": ("macro_f1", 0.93),
+}
+#: Targets the shipped models do not reach yet (docs/text-model-card.md gives the figures and
+#: what was tried). Strict: once a retrained model reaches one, the test says so.
+MISSED = {
+    "zh": "held-out accuracy 0.9388 < 0.94",
+    "en": "held-out macro-F1 0.9019 < 0.91",
+    "pt": "held-out macro-F1 0.9214 < 0.93",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "lang",
+    [
+        pytest.param(lang, marks=pytest.mark.xfail(strict=True, reason=MISSED[lang]))
+        if lang in MISSED
+        else lang
+        for lang in LANGUAGES
+    ],
+)
+def test_the_shipped_models_meet_the_issue_8_targets_on_the_held_out_part(
+    lang: str, shared_data: Path
+) -> None:
+    # given the held-out part (no setting was chosen on it); when the shipped model predicts it
+    measured = _held_out_figures(lang, shared_data)
+    # then the issue's figure is reached
+    metric, target = TARGETS[lang]
+    assert getattr(measured, metric) >= target, measured

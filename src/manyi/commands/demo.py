@@ -24,25 +24,35 @@ def demo(
 
     Migrates the database (``MANYI_DATABASE_URL``, by default an SQLite file under ``var/``),
     imports the bundled sample of 3,000 real Olist orders (a re-run changes nothing), creates an
-    admin and an agent account with fresh passwords, prints them, and serves the desk.
+    admin, an agent and an analyst with fresh passwords, opens after-sales cases from the
+    sample's real 1–2★ reviews (worked to a mix of states), prints the accounts, and serves the
+    desk.
 
     Example: manyi demo --port 8000
     """
     setup_django()
     from django.core.management import call_command
+    from django.utils import timezone
 
     from manyi.commands.imports import run_import
     from manyi.data.samples import sample_path
     from manyi.desk.accounts.roles import Role
-    from manyi.desk.accounts.services import create_staff_user
+    from manyi.desk.accounts.services import create_staff_user, ensure_team
+    from manyi.desk.cases.demo import seed_demo_cases
 
     with console.status("Migrating the database…"):
         call_command("migrate", interactive=False, verbosity=0)
     run_import("olist", sample_path("olist"), label="bundled Olist sample (3,000 orders)")
+    ensure_team("returns", "退货退款组 Returns")
+    ensure_team("service", "客服组 Service")
     accounts = [
         create_staff_user("admin", _password(), role=Role.MANAGER, superuser=True),
-        create_staff_user("agent", _password(), role=Role.AGENT),
+        create_staff_user("agent", _password(), role=Role.AGENT, teams=("returns", "service")),
+        create_staff_user("analyst", _password(), role=Role.ANALYST),
     ]
+    with console.status("Opening demo cases from the sample's bad reviews…"):
+        cases = seed_demo_cases(timezone.now())
+    console.print(f"Demo cases: {cases.opened} opened ({cases.skipped} reviews skipped)")
     url = f"http://127.0.0.1:{port}/"
     table = Table(title="Demo accounts", show_lines=False)
     table.add_column("role")

@@ -66,6 +66,18 @@ def report(
         None, "--memory-limit", help="DuckDB memory limit, e.g. 3GB (it spills to disk beyond)."
     ),
     threads: int | None = typer.Option(None, "--threads", help="DuckDB worker threads."),
+    max_text_reviews: int = typer.Option(
+        5_000,
+        "--max-text-reviews",
+        min=1,
+        help="Most review texts analysed (a fixed sample beyond); the JSON states it.",
+    ),
+    max_driver_orders: int = typer.Option(
+        10_000,
+        "--max-driver-orders",
+        min=100,
+        help="Most orders the key-driver models are fitted on (a fixed sample beyond).",
+    ),
 ) -> None:
     """Build the report.
 
@@ -106,6 +118,10 @@ def report(
                     since=first,
                     until=last,
                     churn_path=churn_file,
+                    options={
+                        "text_max_reviews": max_text_reviews,
+                        "drivers_max_orders": max_driver_orders,
+                    },
                     on_section=lambda s: progress.update(
                         task, advance=1, description=f"Computed {s.key}"
                     ),

@@ -72,7 +72,12 @@ def train_sentiment(
             progress.update(task, description=f"trained {code}", completed=1, total=1)
         if lang == "all":
             task = progress.add_task("language profiles", total=None)
-            texts = {code: read_corpus(code, data_dir).train()["text"] for code in ("en", "pt")}
+            # The profiles read each corpus's split key (en: title + text, pt: the message):
+            # the texts they were first built from, so adding Portuguese titles to the
+            # sentiment model (issue 8) left language detection as it was.
+            texts = {
+                code: read_corpus(code, data_dir).train()["split_key"] for code in ("en", "pt")
+            }
             profile_dir = out or _package_folder("manyi.text.lexicons")
             write_language_profiles(
                 build_language_profiles(texts), profile_dir / "language_profiles.json"

@@ -217,4 +217,74 @@ SHOP_TABLES: tuple[Table, ...] = (
     REVIEWS,
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in SHOP_TABLES}
+# --- after-sales service: written by the desk's cases app, read by manyi.insight.service -----
+
+CASE_KINDS = ("return_refund", "refund_only", "exchange", "repair", "complaint", "question")
+CASE_REASONS = (
+    "damaged",
+    "not_as_described",
+    "wrong_item",
+    "quality",
+    "late_delivery",
+    "changed_mind",
+    "other",
+)
+CASE_CHANNELS = ("web", "email", "phone", "chat", "api", "review", "survey")
+CASE_PRIORITIES = ("low", "normal", "high", "urgent")
+
+CASES = Table(
+    "cases",
+    (
+        Column("case_id", INT, nullable=False, min_value=1),
+        Column("order_id", S, max_length=ID, doc="the order the case is about, if any"),
+        Column("customer_id", S, max_length=ID, doc="the person"),
+        Column("kind", S, nullable=False, choices=CASE_KINDS),
+        Column("reason", S, choices=CASE_REASONS),
+        Column("channel", S, nullable=False, choices=CASE_CHANNELS, doc="where it came in"),
+        Column("status", S, nullable=False, max_length=20, doc="the desk's workflow status"),
+        Column("priority", S, nullable=False, choices=CASE_PRIORITIES),
+        Column("team", S, max_length=32, doc="the team whose queue holds it"),
+        Column("assignee", S, max_length=150),
+        Column("opened_at", T, nullable=False),
+        Column("first_response_at", T, doc="first reply to the customer"),
+        Column("first_response_due_at", T, doc="SLA due instant of the first response"),
+        Column("resolved_at", T, doc="last time the case was resolved"),
+        Column("resolution_due_at", T, doc="SLA due instant of the resolution"),
+        Column("closed_at", T),
+        Column("refund_amount", D, min_value=0),
+        Column("currency", S, nullable=False, max_length=3),
+    ),
+    key=("case_id",),
+    references={
+        "order_id": ("orders", "order_id"),
+        "customer_id": ("customers", "customer_id"),
+    },
+    doc="one after-sales case: a return, refund, exchange, repair, complaint or question",
+)
+
+CASE_EVENTS = Table(
+    "case_events",
+    (
+        Column("case_id", INT, nullable=False),
+        Column("seq", INT, nullable=False, min_value=1, doc="1, 2, ... within the case"),
+        Column("at", T, nullable=False),
+        Column(
+            "kind",
+            S,
+            nullable=False,
+            max_length=20,
+            doc="opened, transition, assigned, reply, note, customer_message, decision, ...",
+        ),
+        Column("from_status", S, max_length=20),
+        Column("to_status", S, max_length=20),
+        Column("actor", S, nullable=False, max_length=150, doc="a username, customer or system"),
+    ),
+    key=("case_id", "seq"),
+    references={"case_id": ("cases", "case_id")},
+    doc="a case's timeline and audit log; status changes carry from_status and to_status",
+)
+
+#: The after-sales tables, parents before children. They are not part of a shop import.
+SERVICE_TABLES: tuple[Table, ...] = (CASES, CASE_EVENTS)
+
+TABLES: dict[str, Table] = {t.name: t for t in (*SHOP_TABLES, *SERVICE_TABLES)}

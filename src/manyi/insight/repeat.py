@@ -91,10 +91,11 @@ def customer_summary(
     horizon_days: int | None = None,
 ) -> ir.Table:
     """One row per customer (no id): ``tier`` (first order), ``first_s``, ``second_s``, ``orders``,
-    ``revenue``, ``last_s`` (epoch seconds of the first, second and last counted order).
+    ``revenue``, ``first_revenue`` (of the first order), ``last_s`` (epoch seconds of the first,
+    second and last counted order).
 
-    Computed once per source and arguments (see :meth:`Source.memo`): repeat purchase, retention
-    and revenue at risk all read it.
+    Computed once per source and arguments (see :meth:`Source.memo`): repeat purchase, retention,
+    revenue at risk and the value by tier (:mod:`manyi.insight.tier_value`) all read it.
     """
     return src.memo(
         ("customer_summary", since, until, horizon_days),
@@ -111,7 +112,10 @@ def _customer_summary(
     )
     ranked = orders.mutate(rank=rank)
     first = ranked.filter(ranked["rank"] == 0).select(
-        "customer_id", tier=ranked.tier, first_s=ranked.purchased_s
+        "customer_id",
+        tier=ranked.tier,
+        first_s=ranked.purchased_s,
+        first_revenue=ranked.revenue,
     )
     second = ranked.filter(ranked["rank"] == 1).select("customer_id", second_s=ranked.purchased_s)
     joined = ranked.join(first.select("customer_id", "first_s"), "customer_id")
@@ -126,7 +130,7 @@ def _customer_summary(
         out = out.filter(out.first_s <= end.as_scalar() - horizon_days * DAY)
     # customer_id is dropped on purpose: the consumers only aggregate by tier, and the ids are
     # most of the memory of this (materialised) table.
-    return out.select("tier", "first_s", "second_s", "orders", "revenue", "last_s")
+    return out.select("tier", "first_s", "second_s", "orders", "revenue", "first_revenue", "last_s")
 
 
 def repeat_by_first_rating(

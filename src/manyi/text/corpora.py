@@ -5,12 +5,14 @@ Used by ``manyi train-sentiment``, the slow tests, the benchmarks and
 data folder the user passes in).
 
 The split: within each stratum (the label for Chinese, the star rating for English and
-Portuguese) the rows are ordered by ``blake2b("manyi-holdout-8:" + normalised text)`` and the
-first 20 % form the held-out part. It needs no random generator (so it does not change with
-NumPy or scikit-learn versions), does not depend on row order, and keeps duplicate texts on
-the same side. It does depend on :func:`normalize_text` (normaliser version 1): changing the
-normaliser moves a few rows across the split, so figures are comparable only within one
-normaliser version.
+Portuguese) the rows are ordered by ``blake2b("manyi-holdout-8:" + normalised split key)`` and
+the first 20 % form the held-out part. The split key is the model's text for Chinese and
+English and the message alone for Portuguese: the Portuguese model reads title + message since
+issue 8, and keying on the message keeps its held-out reviews exactly those of the first
+models. It needs no random generator (so it does not change with NumPy or scikit-learn
+versions), does not depend on row order, and keeps duplicate texts on the same side. It does
+depend on :func:`normalize_text` (normaliser version 1): changing the normaliser moves a few
+rows across the split, so figures are comparable only within one normaliser version.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ CORPUS_FILES: dict[str, str] = {
 @dataclass(frozen=True)
 class LabelledCorpus:
     """One corpus: ``frame`` has ``text``, ``label`` (1 positive, 0 negative, -1 excluded
-    three-star), ``stratum`` and ``holdout`` plus the source columns.
+    three-star), ``stratum``, ``split_key`` and ``holdout`` plus the source columns.
 
     Examples
     --------
@@ -92,7 +94,9 @@ def read_corpus(lang: str, data_dir: Path) -> LabelledCorpus:
     - ``zh``: online_shopping_10_cats (``cat,label,review``); stratum = label.
     - ``en``: women's clothing reviews; text = ``Title`` and ``Review Text`` joined by
       ". "; 1-2 stars negative, 4-5 positive, 3 excluded (label -1); stratum = rating.
-    - ``pt``: Olist reviews with a ``review_comment_message``; same star rule.
+    - ``pt``: Olist reviews with a ``review_comment_message``; text = ``review_comment_title``
+      (where there is one) and the message joined by ". "; same star rule; the split is keyed
+      on the message alone.
 
     Raises
     ------
@@ -111,6 +115,7 @@ def read_corpus(lang: str, data_dir: Path) -> LabelledCorpus:
         frame["text"] = frame["review"].astype(str)
         frame["label"] = frame["label"].astype(int)
         frame["stratum"] = frame["label"]
+        frame["split_key"] = frame["text"]
     else:
         if lang == "en":
             body, title, rating = "Review Text", "Title", "Rating"
@@ -119,12 +124,10 @@ def read_corpus(lang: str, data_dir: Path) -> LabelledCorpus:
         frame = raw[raw[body].notna()].reset_index(drop=True).copy()
         titles = frame[title].fillna("").astype(str).str.strip()
         bodies = frame[body].astype(str)
-        if lang == "en":
-            frame["text"] = np.where(titles != "", titles + ". " + bodies, bodies)
-        else:
-            frame["text"] = bodies
+        frame["text"] = np.where(titles != "", titles + ". " + bodies, bodies)
+        frame["split_key"] = frame["text"] if lang == "en" else bodies
         stars = frame[rating].astype(int)
         frame["label"] = np.select([stars <= 2, stars >= 4], [0, 1], default=-1)
         frame["stratum"] = stars
-    frame["holdout"] = holdout_mask(frame["text"], frame["stratum"])
+    frame["holdout"] = holdout_mask(frame["split_key"], frame["stratum"])
     return LabelledCorpus(lang=lang, frame=frame)

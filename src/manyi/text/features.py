@@ -2,8 +2,10 @@
 
 Chinese uses character n-grams (no word segmentation: faster than jieba and, on the
 online-shopping corpus, as accurate); English and Portuguese use word n-grams and, where
-configured, character n-grams inside word boundaries. Character n-grams are prefixed with
-``\\x01`` so they never collide with a word unigram of the same letters.
+configured, character n-grams inside word boundaries and position-marked copies of the words of
+the first and the last sentence. Character n-grams are prefixed with ``\\x01`` and
+position-marked ones with ``\\x02`` (first sentence) or ``\\x03`` (last sentence), so they
+never collide with a word n-gram of the same letters.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 # Words: letters (with accents) and apostrophes, numbers, "!" / "?" runs, and emoji.
 _WORD = re.compile(
@@ -36,6 +39,11 @@ class FeatureSpec:
     mark_negation : bool
         Add a ``neg_`` copy of every word between a negator ("not", "não", "never", ...)
         and the next punctuation mark, so "not good" also feeds ``neg_good``.
+    mark_position : bool
+        Add copies of the word 1- and 2-grams of the first sentence (prefixed ``\\x02``) and
+        of the last sentence (prefixed ``\\x03``). A review's title, joined before its text,
+        is its first sentence, and the last sentence often holds the verdict ("returning it",
+        "recomendo"): the same words there say more than in the middle of a fit description.
 
     Examples
     --------
@@ -48,6 +56,7 @@ class FeatureSpec:
     word: tuple[int, int] | None = None
     fold_accents: bool = False
     mark_negation: bool = False
+    mark_position: bool = False
 
     def to_dict(self) -> dict[str, list[int] | bool | None]:
         """Return the spec as JSON-ready data."""
@@ -69,6 +78,7 @@ class FeatureSpec:
             word=pair("word"),
             fold_accents=bool(data.get("fold_accents", False)),
             mark_negation=bool(data.get("mark_negation", False)),
+            mark_position=bool(data.get("mark_position", False)),
         )
 
 
@@ -108,6 +118,8 @@ _NEGATORS = frozenset(
 )
 _CLAUSE_END = re.compile(r"[.,;:!?()\n]|\b(?:but|mas|porém|porem|however)\b")
 _NEG_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*", re.UNICODE)
+# A sentence ends at ".", "!" or "?" followed by a space ("5'8\"." or "3.5" do not split).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _fold(text: str) -> str:
@@ -125,6 +137,18 @@ def _negated_words(text: str) -> list[str]:
                 out.append("neg_" + word)
             elif word in _NEGATORS:
                 negated = True
+    return out
+
+
+def _position_words(text: str) -> list[str]:
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if not sentences:
+        return []
+    out: list[str] = []
+    for mark, sentence in (("\x02", sentences[0]), ("\x03", sentences[-1])):
+        words = _WORD.findall(sentence)
+        out.extend([mark + w for w in words])
+        out.extend([f"{mark}{a} {b}" for a, b in pairwise(words)])
     return out
 
 
@@ -154,12 +178,14 @@ def extract_features(text: str, spec: FeatureSpec) -> list[str]:
         size = len(text)
         for n in range(lo, hi + 1):
             out.extend(["\x01" + text[i : i + n] for i in range(size - n + 1)])
-    if spec.word is not None or spec.char_wb is not None:
+    if spec.word is not None or spec.char_wb is not None or spec.mark_position:
         if spec.fold_accents:
             text = _fold(text)
         words = _WORD.findall(text)
         if spec.mark_negation:
             out.extend(_negated_words(text))
+        if spec.mark_position:
+            out.extend(_position_words(text))
         if spec.word is not None:
             lo, hi = spec.word
             for n in range(lo, hi + 1):

@@ -2,7 +2,12 @@
 
 The model is Wang & Manning's NB-SVM idea with a logistic loss: every TF-IDF feature is
 scaled by its naive-Bayes log-count ratio ``r = log((p/|p|) / (q/|q|))`` before a linear
-model is fitted. Training uses scikit-learn; the fitted model keeps only plain arrays (the
+model is fitted. Optionally a second, plain logistic regression on the same (unscaled) TF-IDF
+features is averaged with it in logit space: both are linear in the same normalised vector,
+so the average is again one coefficient vector and costs nothing at prediction time. The two
+regularise differently (the NB scaling favours rare, polarised n-grams; the plain model spreads
+weight over frequent ones), and their average beat either alone in cross-validation on the
+training parts. Training uses scikit-learn; the fitted model keeps only plain arrays (the
 vocabulary, IDF weights, the NB-scaled coefficients and the intercept), and prediction is a
 few NumPy operations, so the shipped files do not depend on the scikit-learn version and load
 in a fraction of a second.
@@ -53,6 +58,10 @@ class SentimentModel:
     nb_alpha : float or None
         Smoothing of the naive-Bayes log-count ratios; ``None`` fits plain TF-IDF logistic
         regression (no NB scaling).
+    plain_C : float or None
+        If given, also fit a plain TF-IDF logistic regression with this ``C`` and average its
+        logit with the NB-weighted one (an ensemble of two linear models that collapses into
+        one coefficient vector). ``None``: the NB-weighted model alone.
     threshold : float or "cv"
         Decision threshold on the probability. ``"cv"`` picks the one that maximises
         macro-F1 in 5-fold cross-validation on the training data (useful when classes are
@@ -64,7 +73,8 @@ class SentimentModel:
     vocabulary_ : dict of str to int
     idf_ : ndarray of float
     coef_ : ndarray of float
-        Logistic-regression coefficients multiplied by the NB ratios.
+        Logistic-regression coefficients multiplied by the NB ratios (averaged with the plain
+        model's when ``plain_C`` is set).
     intercept_ : float
     threshold_ : float
         The threshold chosen on the raw probability (0.5 unless ``threshold="cv"``).
@@ -87,6 +97,7 @@ class SentimentModel:
         min_df: int = 2,
         C: float = 4.0,  # noqa: N803 - scikit-learn's name for it
         nb_alpha: float | None = 1.0,
+        plain_C: float | None = None,  # noqa: N803 - see C
         threshold: float | Literal["cv"] = 0.5,
     ) -> None:
         self.lang = lang
@@ -94,6 +105,7 @@ class SentimentModel:
         self.min_df = min_df
         self.C = C
         self.nb_alpha = nb_alpha
+        self.plain_C = plain_C
         self.threshold = threshold
 
     metadata_: dict[str, Any]
@@ -106,6 +118,7 @@ class SentimentModel:
             "min_df": self.min_df,
             "C": self.C,
             "nb_alpha": self.nb_alpha,
+            "plain_C": self.plain_C,
             "threshold": self.threshold,
         }
 
@@ -153,11 +166,7 @@ class SentimentModel:
     def _fit_arrays(
         self, docs: list[str], labels: npt.NDArray[np.int64]
     ) -> tuple[dict[str, int], FloatArray, FloatArray, float]:
-        import warnings
-
-        from sklearn.exceptions import ConvergenceWarning
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
 
         spec = self.features
         vectorizer = TfidfVectorizer(
@@ -172,20 +181,14 @@ class SentimentModel:
             if self.nb_alpha is not None
             else np.ones(x.shape[1])
         )
-        scaled = x.multiply(ratio).tocsr()
-        classifier = LogisticRegression(C=self.C, solver="liblinear", max_iter=5000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ConvergenceWarning)
-            try:
-                classifier.fit(scaled, labels)
-            except ConvergenceWarning as exc:
-                raise RuntimeError(
-                    f"logistic regression did not converge ({exc}); "
-                    "try a smaller C or a larger min_df"
-                ) from exc
+        coef, intercept = _fit_logistic(x.multiply(ratio).tocsr(), labels, self.C)
+        coef = coef * ratio
+        if self.plain_C is not None:
+            plain_coef, plain_intercept = _fit_logistic(x, labels, self.plain_C)
+            coef = (coef + plain_coef) / 2.0
+            intercept = (intercept + plain_intercept) / 2.0
         vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
-        coef = np.asarray(classifier.coef_[0], dtype=np.float64) * ratio
-        return vocabulary, np.asarray(vectorizer.idf_), coef, float(classifier.intercept_[0])
+        return vocabulary, np.asarray(vectorizer.idf_), coef, intercept
 
     def _cv_threshold(self, docs: list[str], labels: npt.NDArray[np.int64]) -> float:
         from sklearn.model_selection import StratifiedKFold
@@ -259,6 +262,7 @@ class SentimentModel:
                 "min_df": self.min_df,
                 "C": self.C,
                 "nb_alpha": self.nb_alpha,
+                "plain_C": self.plain_C,
                 "threshold": self.threshold,
             },
             "intercept": self.intercept_,
@@ -285,6 +289,7 @@ class SentimentModel:
             min_df=int(params["min_df"]),
             C=float(params["C"]),
             nb_alpha=None if params["nb_alpha"] is None else float(params["nb_alpha"]),
+            plain_C=None if params.get("plain_C") is None else float(params["plain_C"]),
             threshold=params["threshold"],
         )
         with np.load(npz) as arrays:
@@ -296,6 +301,25 @@ class SentimentModel:
         model.threshold_ = float(meta["threshold"])
         model.metadata_ = meta
         return model
+
+
+def _fit_logistic(x: Any, labels: npt.NDArray[np.int64], c: float) -> tuple[FloatArray, float]:
+    """L2 logistic regression (liblinear); returns the coefficients and the intercept."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(C=c, solver="liblinear", max_iter=5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            classifier.fit(x, labels)
+        except ConvergenceWarning as exc:
+            raise RuntimeError(
+                f"logistic regression did not converge ({exc}); try a smaller C or a larger min_df"
+            ) from exc
+    return np.asarray(classifier.coef_[0], dtype=np.float64), float(classifier.intercept_[0])
 
 
 def _nb_ratio(x: Any, labels: npt.NDArray[np.int64], alpha: float) -> FloatArray:

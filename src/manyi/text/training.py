@@ -19,19 +19,30 @@ from manyi.text.corpora import CORPUS_FILES, HOLDOUT_SALT, HOLDOUT_SHARE, read_c
 from manyi.text.features import FeatureSpec
 from manyi.text.sentiment import SentimentModel
 
-#: Model settings per language.
+#: Model settings per language (issue 8: chosen by 5-fold cross-validation on the training
+#: parts; see docs/text-model-card.md for what was compared).
 MODEL_SETTINGS: dict[str, dict[str, Any]] = {
-    "zh": {"features": FeatureSpec(char=(1, 4)), "min_df": 2, "C": 6.0, "threshold": 0.5},
+    "zh": {
+        "features": FeatureSpec(char=(1, 4)),
+        "min_df": 2,
+        "C": 6.0,
+        "plain_C": 10.0,
+        "threshold": 0.5,
+    },
     "en": {
-        "features": FeatureSpec(word=(1, 3), mark_negation=True),
+        "features": FeatureSpec(word=(1, 3), mark_negation=True, mark_position=True),
         "min_df": 2,
         "C": 4.0,
+        "plain_C": 30.0,
         "threshold": "cv",
     },
     "pt": {
-        "features": FeatureSpec(word=(1, 3), fold_accents=True, mark_negation=True),
+        "features": FeatureSpec(
+            word=(1, 3), fold_accents=True, mark_negation=True, mark_position=True
+        ),
         "min_df": 2,
         "C": 4.0,
+        "plain_C": None,
         "threshold": "cv",
     },
 }
@@ -98,6 +109,7 @@ def build_model(lang: str) -> SentimentModel:
         settings["features"],
         min_df=settings["min_df"],
         C=settings["C"],
+        plain_C=settings["plain_C"],
         threshold=settings["threshold"],
     )
 

@@ -1,3 +1,4 @@
+# ruff: noqa: N803, N806  (T, X, R are the notation of the papers and of lifetimes)
 from __future__ import annotations
 
 from pathlib import Path
@@ -90,3 +91,51 @@ def test_probability_alive_is_one_without_repeat_purchases(shared_data: Path) ->
 def test_invalid_summary_is_rejected_with_the_row() -> None:
     with pytest.raises(ValueError, match="recency must not exceed T; row 1"):
         BetaGeoModel().fit([0, 2], [0.0, 40.0], [38.0, 38.0])
+
+
+def test_probability_of_purchase_equals_integrating_the_posterior(shared_data: Path) -> None:
+    import math
+
+    from scipy import integrate
+    from scipy.special import betaln, gammaln
+
+    # given BG/NBD fitted to CDNOW
+    s = cdnow_summary(shared_data)
+    model = BetaGeoModel().fit(s.frequency_cal, s.recency_cal, s.T_cal)
+    r, alpha, a, b = model.params_.values()
+    log_norm = r * math.log(alpha) - float(gammaln(r)) - float(betaln(a, b))
+
+    def numeric(t: float, x: int, t_x: float, T: float) -> float:
+        # 1 - P(no purchase in (T, T+t]) by integrating λ and p against their posterior
+        def joint(lam: float, p: float, silent: bool) -> float:
+            prior = math.exp(
+                log_norm
+                + (r - 1) * math.log(lam)
+                - alpha * lam
+                + (a - 1) * math.log(p)
+                + (b - 1) * math.log1p(-p)
+            )
+            alive = (1 - p) ** x * lam**x * math.exp(-lam * T)
+            dead = p * (1 - p) ** (x - 1) * lam**x * math.exp(-lam * t_x) if x > 0 else 0.0
+            return prior * (alive * (math.exp(-lam * t) if silent else 1.0) + dead)
+
+        def integral(silent: bool) -> float:
+            return float(
+                integrate.dblquad(lambda lam, p: joint(lam, p, silent), 0, 1, 0, 60, epsabs=1e-13)[
+                    0
+                ]
+            )
+
+        return 1 - integral(True) / integral(False)
+
+    # when the closed form is evaluated, then it matches the integral
+    for x, t_x, T in [(0, 0.0, 38.86), (2, 30.43, 38.86)]:
+        closed = float(model.conditional_probability_of_purchase(39, x, t_x, T))
+        assert closed == pytest.approx(numeric(39, x, t_x, T), abs=1e-8)
+    # and it lies between 0 and P(alive), rising with the horizon
+    p = model.conditional_probability_of_purchase(
+        np.array([[13.0], [39.0]]), s.frequency_cal, s.recency_cal, s.T_cal
+    )
+    alive = model.probability_alive(s.frequency_cal, s.recency_cal, s.T_cal)
+    assert np.all(p[0] < p[1])
+    assert np.all((p[1] > 0) & (p[1] <= alive))

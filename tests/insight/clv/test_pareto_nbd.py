@@ -52,3 +52,43 @@ def test_conditional_expectation_matches_the_closed_form(shared_data: Path) -> N
         by_hand, rel=1e-12
     )
     assert 0 < alive < 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.553, 10.58, 0.606, 11.67),  # CDNOW
+        (1.51, 1356.6, 0.517, 0.175),  # Olist: alpha >> beta, where hyp2f1 is slow
+        (3.0, 0.01, 0.1, 0.02),  # both scales tiny: a sharp peak at the start
+        (0.05, 0.5, 2.0, 300.0),
+    ],
+)
+def test_quadrature_equals_the_hypergeometric_form(
+    shared_data: Path, params: tuple[float, ...]
+) -> None:
+    from manyi.insight.clv.pareto_nbd import _log_parts_hypergeometric
+
+    s = summary(shared_data)
+    x, t_x, T = (s[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
+    p = np.array(params)
+    l1, l2 = _log_parts(p, x, t_x, T)
+    h1, h2 = _log_parts_hypergeometric(p, x, t_x, T)
+    died = np.isfinite(h2)
+    np.testing.assert_array_equal(l1, h1)
+    np.testing.assert_allclose(l2[died], h2[died], rtol=0, atol=1e-9)
+    assert np.all(l2[~died] == -np.inf)  # t_x == T: no time to die in
+
+
+def test_analytic_gradient_equals_central_differences(shared_data: Path) -> None:
+    from manyi.insight.clv.estimator import central_gradient
+    from manyi.insight.clv.pareto_nbd import _loglik_and_grad, pareto_nbd_loglik
+
+    s = summary(shared_data)
+    x, t_x, T = (s[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
+    w = np.ones(len(x))
+    for params in ([0.8, 5.0, 0.3, 20.0], [1.51, 1356.6, 0.517, 0.175]):
+        p = np.array(params)
+        value, grad = _loglik_and_grad(p, x, t_x, T, w)
+        numeric = central_gradient(lambda q: float(w @ pareto_nbd_loglik(q, x, t_x, T)), p, 1e-7)
+        assert value == pytest.approx(float(w @ pareto_nbd_loglik(p, x, t_x, T)), rel=1e-14)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-3)

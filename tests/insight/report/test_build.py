@@ -27,7 +27,7 @@ def test_document_has_every_section_and_is_plain_json(doc: dict[str, Any]) -> No
     assert doc["report_version"] == REPORT_VERSION
     assert list(doc["sections"]) == [s.key for s in SECTIONS]
     status = {k: v["status"] for k, v in doc["sections"].items()}
-    assert status == {k: "no_data" if k == "surveys" else "ok" for k in status}
+    assert status == {k: "no_data" if k in {"surveys", "service"} else "ok" for k in status}
     assert json.loads(json.dumps(doc, allow_nan=False)) == doc  # no NaN, no numpy types
 
 
@@ -74,8 +74,37 @@ def test_sections_of_a_source_without_reviews_report_no_data(
         "status": "no_data",
         "title": SECTIONS[1].title | {},
         "data": None,
+        "reason": None,
     }
     assert doc["sections"]["churn"]["status"] == "no_data"
+    # the sections added later say why in both languages, and the page prints it
+    for key in ("review_text", "drivers", "satisfaction_value"):
+        assert doc["sections"][key]["status"] == "no_data", key
+        assert doc["sections"][key]["reason"]["en"], key
+        assert doc["sections"][key]["reason"]["zh"], key
+    from manyi.insight.report.html import render_html
+
+    page = render_html(doc, lang="en", include_plotlyjs=False)
+    assert "The source has no reviews." in page
+
+
+@pytest.mark.slow
+def test_new_sections_on_the_15k_sample(doc: dict[str, Any], olist_dir: Path) -> None:
+    s = doc["sections"]
+    text = s["review_text"]["data"]
+    reviews = pd.read_csv(olist_dir / "olist_order_reviews_dataset.csv.gz")
+    with_text = reviews["review_comment_message"].fillna("").str.strip().ne("").sum()
+    assert text["reviews_with_text"] == with_text
+    assert text["analysed"] == min(with_text, text["max_reviews"]) == 5000
+    assert text["sampled"] is True
+    rating = s["drivers"]["data"]["rating"]
+    assert rating["sampled"] is True
+    assert rating["max_orders"] == 10_000
+    assert sum(d["lmg"] for d in rating["drivers"]) == pytest.approx(rating["r2"], rel=1e-9)
+    assert s["drivers"]["data"]["churn"]["rows"] > 5000
+    value = s["satisfaction_value"]["data"]
+    assert value["spend_model"] == "gamma_gamma"
+    assert sum(t["repeaters"] for t in value["tiers"]) > 50
 
 
 def test_an_extra_section_plugs_in(olist: Source) -> None:
@@ -93,3 +122,35 @@ def test_an_extra_section_plugs_in(olist: Source) -> None:
     )
     assert doc["sections"]["clv"]["data"] == {"answer": 42}
     assert seen == ["overview", "clv"]
+
+
+def test_new_sections_agree_on_sqlite_itself(
+    bundled: Source, tmp_path: Path, helpers: SimpleNamespace
+) -> None:
+    # given the bundled sample copied into a desk-like SQLite file
+    from manyi.insight.report.registry import SECTIONS as ALL
+    from manyi.insight.sources import open_source
+
+    frames = {name: bundled.execute(bundled.table(name)) for name in bundled.raw}
+    helpers.write_sqlite(tmp_path / "desk.sqlite3", frames)
+    keys = {"review_text", "drivers", "satisfaction_value"}
+    chosen = [s for s in ALL if s.key in keys]
+    options = {"text_max_reviews": 100_000, "drivers_max_orders": 100_000}
+    # when the new sections run on DuckDB and on SQLite itself, without sampling
+    on_duck = build_report(bundled, sections=chosen, options=options)["sections"]
+    with open_source(
+        f"sqlite:///{tmp_path / 'desk.sqlite3'}", engine="sqlite", timezone="America/Sao_Paulo"
+    ) as lite:
+        on_lite = build_report(lite, sections=chosen, options=options)["sections"]
+    # then the figures agree
+    for key in keys:
+        assert on_lite[key]["status"] == "ok", on_lite[key]["reason"]
+    a, b = on_duck["review_text"]["data"], on_lite["review_text"]["data"]
+    assert a["reviews_with_text"] == b["reviews_with_text"]
+    assert a["sentiment"] == b["sentiment"]
+    ra, rb = on_duck["drivers"]["data"]["rating"], on_lite["drivers"]["data"]["rating"]
+    assert (ra["orders"], ra["reviews"]) == (rb["orders"], rb["reviews"])
+    assert ra["r2"] == pytest.approx(rb["r2"], rel=1e-6)
+    va, vb = on_duck["satisfaction_value"]["data"], on_lite["satisfaction_value"]["data"]
+    assert [t["customers"] for t in va["tiers"]] == [t["customers"] for t in vb["tiers"]]
+    assert va["shift"]["expected_change"] == pytest.approx(vb["shift"]["expected_change"], rel=1e-6)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -41,7 +42,11 @@ def parse_database_url(url: str, *, base_dir: Path | None = None) -> dict[str, A
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                 ),
             },
-            "TEST": {"NAME": None},
+            # Tests use a file too (not Django's shared in-memory database): threads then meet
+            # the same WAL and IMMEDIATE locking as in production instead of shared-cache
+            # table locks, which fail at once rather than wait. The process id keeps two test
+            # runs on one machine (and one MANYI_HOME) out of each other's database.
+            "TEST": {"NAME": None if name == ":memory:" else f"{name}-test-{os.getpid()}"},
         }
     if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
         options = dict(parse_qsl(parts.query))
@@ -59,3 +64,30 @@ def parse_database_url(url: str, *, base_dir: Path | None = None) -> dict[str, A
     raise ValueError(
         f"MANYI_DATABASE_URL: unsupported scheme {scheme!r}; use sqlite:///PATH or postgresql://..."
     )
+
+
+def parse_email_url(url: str) -> dict[str, Any]:
+    """``smtp://user:password@host:port`` (``smtp+starttls://``, ``smtps://``) or ``console://``.
+
+    >>> parse_email_url("smtp://127.0.0.1:2525")["port"]
+    2525
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        backend = "django.core.mail.backends.console.EmailBackend"
+    elif scheme == "locmem":
+        backend = "django.core.mail.backends.locmem.EmailBackend"
+    elif scheme in {"smtp", "smtps", "smtp+starttls"}:
+        backend = "django.core.mail.backends.smtp.EmailBackend"
+    else:
+        raise ValueError(f"MANYI_EMAIL_URL: unsupported scheme {parts.scheme!r} in {url!r}")
+    return {
+        "backend": backend,
+        "host": parts.hostname or "localhost",
+        "port": parts.port or (465 if scheme == "smtps" else 25),
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_tls": scheme == "smtp+starttls",
+        "use_ssl": scheme == "smtps",
+    }

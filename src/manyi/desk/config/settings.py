@@ -24,7 +24,7 @@ from pathlib import Path
 import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
-from manyi.desk.config.database import parse_database_url
+from manyi.desk.config.database import parse_database_url, parse_email_url
 
 django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] and friends be subscripted
 
@@ -74,8 +74,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     "manyi.desk.accounts",
     "manyi.desk.commerce",
+    "manyi.desk.cases",
+    "manyi.desk.surveys",
+    "manyi.desk.channels",
+    "manyi.desk.api",
+    "manyi.desk.reviews",
+    "manyi.desk.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -117,7 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "commerce:overview"
+LOGIN_REDIRECT_URL = "cases:queue"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "zh-hans"
@@ -148,4 +155,41 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MANYI_LOG_LEVEL", "WARNING")},
+}
+
+# Uploaded files (case attachments) live under MANYI_HOME.
+MEDIA_ROOT = HOME / "media"
+MEDIA_URL = "media/"
+
+# E-mail out: Django's SMTP backend by default (MANYI_EMAIL_URL=smtp://user:pass@host:port,
+# smtps:// for implicit TLS, "+starttls" in the scheme for STARTTLS), or the console.
+_email = parse_email_url(os.environ.get("MANYI_EMAIL_URL", "console://"))
+EMAIL_BACKEND = _email["backend"]
+EMAIL_HOST = _email["host"]
+EMAIL_PORT = _email["port"]
+EMAIL_HOST_USER = _email["user"]
+EMAIL_HOST_PASSWORD = _email["password"]
+EMAIL_USE_TLS = _email["use_tls"]
+EMAIL_USE_SSL = _email["use_ssl"]
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("MANYI_FROM_EMAIL", "service@manyi.localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: The domain of outgoing Message-IDs (threading of replies).
+MANYI_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+#: Where customers reach the desk: links in e-mails are built on it.
+MANYI_SITE_URL = os.environ.get("MANYI_SITE_URL", "http://localhost:8000")
+#: Days a customer's case link stays valid.
+MANYI_CASE_LINK_DAYS = int(os.environ.get("MANYI_CASE_LINK_DAYS", "30"))
+#: The shared secret of inbound webhooks (X-Manyi-Signature, HMAC-SHA256); empty turns them off.
+MANYI_WEBHOOK_SECRET = os.environ.get("MANYI_WEBHOOK_SECRET", "")
+
+# Caches: the default one stays per process; "dashboards" holds computed dashboard figures on
+# disk under MANYI_HOME, shared by the web and worker processes (docs/dashboards.md).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboards": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(HOME / "cache" / "dashboards"),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }

@@ -8,6 +8,12 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("manyi.desk.commerce.urls")),
     path("accounts/", include("manyi.desk.accounts.urls")),
+    path("desk/reviews/", include("manyi.desk.reviews.urls")),
+    path("desk/", include("manyi.desk.dashboards.urls")),
+    path("desk/", include("manyi.desk.cases.urls")),
+    path("", include("manyi.desk.channels.urls")),
+    path("api/", include("manyi.desk.api.urls")),
+    path("", include("manyi.desk.surveys.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

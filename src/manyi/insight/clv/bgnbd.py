@@ -184,6 +184,33 @@ class BetaGeoModel(MaximumLikelihoodModel):
         out: FloatArray = np.where(x > 0, expit(-log_odds_dead), 1.0)
         return out
 
+    def conditional_probability_of_purchase(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """P(at least one purchase in the next ``t`` time units | x, t_x, T).
+
+        A BG/NBD customer drops out only right after a purchase, so one who is alive at ``T``
+        buys in ``(T, T+t]`` unless the Poisson clock stays silent; given that she is alive,
+        her rate is Gamma(r+x, α+T) (the alive term of the likelihood), hence
+
+            P = P(alive | x, t_x, T) · (1 − ((α+T) / (α+T+t))^(r+x)).
+
+        Broadcasts like :meth:`conditional_expected_purchases`.
+
+        Examples
+        --------
+        >>> from manyi.insight.clv.sample_data import load_cdnow_summary
+        >>> s = load_cdnow_summary()
+        >>> m = BetaGeoModel().fit(s.frequency_cal, s.recency_cal, s.T_cal)
+        >>> m.conditional_probability_of_purchase(39, [0, 2], [0.0, 30.43], [38.86, 38.86]).round(3)
+        array([0.144, 0.555])
+        """
+        r, alpha, _, _ = self._check_fitted()
+        t, x, t_x, age = (np.asarray(v, dtype=np.float64) for v in (t, frequency, recency, T))
+        silent = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + t)))
+        out: FloatArray = self.probability_alive(x, t_x, age) * (1.0 - silent)
+        return out
+
     def conditional_expected_purchases(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> FloatArray:

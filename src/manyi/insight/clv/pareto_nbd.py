@@ -7,11 +7,22 @@ exponential with rate μ ~ Gamma(s, β).  The likelihood follows Fader & Hardie'
 
     L = Γ(r+x) α^r β^s / Γ(r) · [ (α+T)^-(r+x) (β+T)^-s + s/(r+s+x) · A0 ]
 
-where ``A0`` is a difference of two Gauss hypergeometric terms.  Euler's transformation
-rewrites each term as ``(α+y)^-(r+x) (β+y)^-s · 2F1(1, r+x; r+s+x+1; (α-β)/(α+y))`` when
-α ≥ β, and as ``(α+y)^(1-r-x) (β+y)^-(s+1) · 2F1(1, s+1; r+s+x+1; (β-α)/(β+y))`` otherwise:
-series with first argument 1 that stay between 1 and a modest number, so everything is
-summed in logs without overflow.
+where ``A0`` is a difference of two Gauss hypergeometric terms.  That difference is the integral
+it stands for — the customer died at some ``t`` in ``(t_x, T]``:
+
+    s · A0 / (r+s+x) = s ∫_{t_x}^{T} (α+t)^-(r+x) (β+t)^-(s+1) dt
+
+and the fit evaluates it, and its derivatives in r, α, s and β, by 24-point Gauss–Legendre
+quadrature in ``u = log(min(α, β) + t)``: the substitution flattens the peak at the start of
+the interval, and the rule agrees with the hypergeometric form to about 1e-11 (tests) while
+giving the analytic gradient from the same nodes (∂/∂r brings ``-log(α+t)`` into the integrand,
+∂/∂α ``-(r+x)/(α+t)``, and so on).  It also avoids scipy's ``hyp2f1`` near ``z = 1``, which
+is hundreds of times slower there — the case α ≫ β of a shop where almost nobody comes back.
+
+The hypergeometric form is kept for reference (:func:`_log_parts_hypergeometric`): Euler's
+transformation rewrites each term as ``(α+y)^-(r+x) (β+y)^-s · 2F1(1, r+x; r+s+x+1;
+(α-β)/(α+y))`` when α ≥ β, and as ``(α+y)^(1-r-x) (β+y)^-(s+1) · 2F1(1, s+1; r+s+x+1;
+(β-α)/(β+y))`` otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1, hyperu
+from scipy.special import digamma, gammaln, hyp2f1, hyperu
 
 from manyi.insight.clv.estimator import (
     ArrayLike,
@@ -39,10 +50,87 @@ def _log1mexp(d: FloatArray) -> FloatArray:
     return out
 
 
+#: Gauss–Legendre rule of the death-term integral.
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
+
+
+def _death_quadrature(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, *, gradient: bool
+) -> tuple[FloatArray, FloatArray | None]:
+    """log ∫_{t_x}^{T} (α+t)^-(r+x) (β+t)^-(s+1) dt and, optionally, the derivatives of that log.
+
+    Returns ``(log_integral, d)`` with ``d`` of shape (4, n): ∂/∂(r, α, s, β) of the log
+    (``None`` without ``gradient``).  Rows with ``t_x == T`` give ``-inf`` (and ``d`` = 0).
+    """
+    r, alpha, s, beta = params
+    shape = np.broadcast(x, t_x, T).shape
+    x, t_x, T = (np.broadcast_to(v, shape).reshape(-1) for v in (x, t_x, T))
+    shift = min(alpha, beta)
+    low, high = np.log(shift + t_x), np.log(shift + T)
+    half = (high - low) / 2
+    u = ((high + low) / 2)[:, None] + half[:, None] * _NODES
+    t = np.exp(u) - shift
+    log_a, log_b = np.log(alpha + t), np.log(beta + t)
+    # dt = e^u du, hence "+ u"
+    log_f = -(r + x)[:, None] * log_a - (s + 1) * log_b + u
+    top = log_f.max(axis=1)
+    weighted = _WEIGHTS * np.exp(log_f - top[:, None])
+    total = weighted.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        log_integral: FloatArray = (top + np.log(total) + np.log(half)).reshape(shape)
+    if not gradient:
+        return log_integral, None
+
+    def mean(values: FloatArray) -> FloatArray:
+        out: FloatArray = (weighted * values).sum(axis=1) / total
+        return out
+
+    d = np.array(
+        [
+            -mean(log_a),
+            -(r + x) * mean(1.0 / (alpha + t)),
+            -mean(log_b),
+            -(s + 1) * mean(1.0 / (beta + t)),
+        ]
+    ).reshape((4, *shape))
+    return log_integral, d
+
+
 def _log_parts(
     params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Return (l1, l2): logs of the 'alive at T' term and of the 'died in (t_x, T]' term."""
+    r, alpha, s, beta = params
+    l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    death, _ = _death_quadrature(params, x, t_x, T, gradient=False)
+    return l1, np.log(s) + death
+
+
+def _loglik_and_grad(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray
+) -> tuple[float, FloatArray]:
+    """Weighted total log-likelihood and its analytic gradient in (r, α, s, β)."""
+    r, alpha, s, beta = params
+    l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    death, d = _death_quadrature(params, x, t_x, T, gradient=True)
+    assert d is not None
+    l2 = np.log(s) + death
+    lse = np.logaddexp(l1, l2)
+    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + lse
+    w1, w2 = np.exp(l1 - lse), np.exp(l2 - lse)
+    d = np.where(w2 > 0, d, 0.0)  # rows that died nowhere (t_x == T) add nothing
+    g_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + T) + w2 * d[0]
+    g_alpha = r / alpha - w1 * (r + x) / (alpha + T) + w2 * d[1]
+    g_s = np.log(beta) - w1 * np.log(beta + T) + w2 * (1.0 / s + d[2])
+    g_beta = s / beta - w1 * s / (beta + T) + w2 * d[3]
+    grad = np.array([w @ g_r, w @ g_alpha, w @ g_s, w @ g_beta])
+    return float(w @ ll), grad
+
+
+def _log_parts_hypergeometric(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(l1, l2) by Fader & Hardie's hypergeometric form (the reference of the quadrature)."""
     r, alpha, s, beta = params
     l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     c = r + s + x + 1
@@ -92,8 +180,8 @@ def pareto_nbd_loglik(
 class ParetoNBDModel(MaximumLikelihoodModel):
     """Pareto/NBD model fitted by maximum likelihood.
 
-    The gradient is taken by central differences (the hypergeometric term has no cheap
-    derivative in its parameters); rows are still collapsed to distinct ``(x, t_x, T)``.
+    The death term and its analytic gradient come from one Gauss–Legendre quadrature (see the
+    module docstring); rows are collapsed to distinct ``(x, t_x, T)``.
 
     Parameters
     ----------
@@ -115,7 +203,6 @@ class ParetoNBDModel(MaximumLikelihoodModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-    analytic_gradient: ClassVar[bool] = False
 
     def fit(
         self,
@@ -137,6 +224,12 @@ class ParetoNBDModel(MaximumLikelihoodModel):
     def _default_start(self, data: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
         mean_x, mean_t = mean_count_and_age(data, weights)
         return np.array([1.0, mean_t / max(mean_x, 0.1), 1.0, mean_t])
+
+    def _loglik_and_grad(
+        self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray
+    ) -> tuple[float, FloatArray]:
+        x, t_x, age = data
+        return _loglik_and_grad(params, x, t_x, age, weights)
 
     def _loglik_value(
         self, params: FloatArray, data: Sequence[FloatArray], weights: FloatArray

@@ -30,6 +30,7 @@ def value_by_tier(
     *,
     repeat_probability: ArrayLike | None = None,
     tier_order: Sequence[Any] | None = None,
+    weights: ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Customers, mean and total value, and repeat probability per satisfaction tier.
 
@@ -45,6 +46,9 @@ def value_by_tier(
         observed repeat flag.
     tier_order : sequence, optional
         Tiers from worst to best (default: sorted values).
+    weights : array-like, optional
+        Customers each row stands for (rows of identical customers collapsed, e.g. the
+        ``(x, t_x, T)`` summaries of one-time buyers); ``customers`` is then their sum.
 
     Returns
     -------
@@ -61,6 +65,7 @@ def value_by_tier(
     2     5          2   0.50        60.0        120.0
     """
     frame = pd.DataFrame({"tier": np.asarray(tier), "value": np.asarray(value, dtype=float)})
+    frame["w"] = 1.0 if weights is None else np.asarray(weights, dtype=float)
     if repeat_probability is not None:
         frame["repeat"] = np.asarray(repeat_probability, dtype=float)
     if len(frame) == 0:
@@ -70,21 +75,25 @@ def value_by_tier(
     unknown = set(frame["tier"].unique()) - set(order)
     if unknown:
         raise ValueError(f"tiers {sorted(map(str, unknown))} are not in tier_order {order}")
-    aggregations: dict[str, tuple[str, str]] = {
-        "customers": ("value", "size"),
-        "mean_value": ("value", "mean"),
-        "total_value": ("value", "sum"),
-    }
+    frame["wv"] = frame["w"] * frame["value"]
+    sums = ["w", "wv"]
     if "repeat" in frame:
-        aggregations["repeat_probability"] = ("repeat", "mean")
-    grouped = (
-        frame.groupby("tier")
-        .agg(**aggregations)
-        .reindex(order)
-        .dropna(subset=["customers"])
-        .reset_index()
+        frame["wr"] = frame["w"] * frame["repeat"]
+        sums.append("wr")
+    totals = frame.groupby("tier")[sums].sum().reindex(order)
+    totals = totals[totals["w"] > 0]
+    grouped = pd.DataFrame(
+        {
+            "tier": totals.index,
+            "customers": totals["w"].to_numpy(),
+            "mean_value": (totals["wv"] / totals["w"]).to_numpy(),
+            "total_value": totals["wv"].to_numpy(),
+        }
     )
-    grouped["customers"] = grouped["customers"].astype(int)
+    if "wr" in totals:
+        grouped["repeat_probability"] = (totals["wr"] / totals["w"]).to_numpy()
+    if weights is None or np.allclose(grouped["customers"], grouped["customers"].round()):
+        grouped["customers"] = grouped["customers"].round().astype(int)
     grouped.insert(2, "share", grouped["customers"] / grouped["customers"].sum())
     return grouped
 

@@ -1,4 +1,5 @@
-"""Key-driver analysis: Shapley (LMG) shares of R², relative weights, logistic variant.
+"""Key-driver analysis: Shapley (LMG) shares of R², relative weights, logistic and ordinal
+variants.
 
 Examples
 --------
@@ -14,6 +15,7 @@ from __future__ import annotations
 from manyi.insight.drivers.analysis import KeyDriverAnalysis
 from manyi.insight.drivers.design import DriverDesign, build_design
 from manyi.insight.drivers.logistic import mcfadden_shapley
+from manyi.insight.drivers.ordinal import ordered_logit_loglik, ordinal_shapley
 from manyi.insight.drivers.relative_weights import relative_weights
 from manyi.insight.drivers.shapley import correlation_parts, shapley_r2, subset_r2
 
@@ -23,6 +25,8 @@ __all__ = [
     "build_design",
     "correlation_parts",
     "mcfadden_shapley",
+    "ordered_logit_loglik",
+    "ordinal_shapley",
     "relative_weights",
     "shapley_r2",
     "subset_r2",

@@ -12,10 +12,12 @@ import pandas as pd
 from manyi.insight.clv.errors import NotFittedError
 from manyi.insight.drivers.design import DriverDesign, FloatArray, build_design
 from manyi.insight.drivers.logistic import mcfadden_shapley
+from manyi.insight.drivers.ordinal import ordinal_shapley
 from manyi.insight.drivers.relative_weights import relative_weights
 from manyi.insight.drivers.shapley import MAX_SHAPLEY_DRIVERS, correlation_parts, shapley_r2
 
-Method = Literal["auto", "shapley", "relative_weights", "logistic"]
+Method = Literal["auto", "shapley", "relative_weights", "logistic", "ordinal"]
+METHODS = ("auto", "shapley", "relative_weights", "logistic", "ordinal")
 
 
 def _decompose(
@@ -23,6 +25,8 @@ def _decompose(
 ) -> tuple[FloatArray, float]:
     if method == "logistic":
         return mcfadden_shapley(X, y, groups)
+    if method == "ordinal":
+        return ordinal_shapley(X, y, groups)
     R, r = correlation_parts(X, y)
     if method == "shapley":
         return shapley_r2(R, r, groups)
@@ -34,11 +38,13 @@ class KeyDriverAnalysis:
 
     Parameters
     ----------
-    method : {"auto", "shapley", "relative_weights", "logistic"}
+    method : {"auto", "shapley", "relative_weights", "logistic", "ordinal"}
         ``shapley``: exact LMG shares of R² (up to 15 drivers); ``relative_weights``:
         Johnson's relative weights (any number); ``logistic``: Shapley shares of McFadden's
-        pseudo-R² for a 0/1 target (up to 12 drivers); ``auto``: ``logistic`` for a 0/1
-        target, else ``shapley`` up to 15 drivers and ``relative_weights`` beyond.
+        pseudo-R² for a 0/1 target (up to 12 drivers); ``ordinal``: the same for an ordered
+        target such as a 1–5★ rating, with a proportional-odds model (up to 10 drivers;
+        never chosen by ``auto``); ``auto``: ``logistic`` for a 0/1 target, else ``shapley``
+        up to 15 drivers and ``relative_weights`` beyond.
     n_bootstrap : int
         Bootstrap resamples for percentile intervals (0: none).
     confidence : float
@@ -104,7 +110,7 @@ class KeyDriverAnalysis:
         }
 
     def _choose(self, design: DriverDesign) -> str:
-        if self.method not in ("auto", "shapley", "relative_weights", "logistic"):
+        if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}")
         if self.method != "auto":
             return self.method
@@ -159,8 +165,11 @@ class KeyDriverAnalysis:
         for _ in range(self.n_bootstrap):
             rows = rng.integers(0, n, n)
             X, y = design.X[rows], design.y[rows]
-            # A resample can lose every case of a rare dummy level; skip such draws.
+            # A resample can lose every case of a rare dummy level (or a rare rating level for
+            # the ordinal variant); skip such draws.
             if np.any(X.std(axis=0) == 0) or np.std(y) == 0:
+                continue
+            if method == "ordinal" and len(np.unique(y)) < len(np.unique(design.y)):
                 continue
             draws.append(_decompose(method, X, y, design.groups)[0])
         if not draws:

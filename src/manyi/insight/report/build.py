@@ -13,14 +13,14 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from manyi.insight.errors import SourceError
 from manyi.insight.report.registry import SECTIONS
-from manyi.insight.report.section import JSONDict, ReportContext, Section
+from manyi.insight.report.section import JSONDict, NoData, ReportContext, Section
 
 if TYPE_CHECKING:
     from manyi.insight.sources import Source
@@ -35,6 +35,7 @@ def build_report(
     since: date | None = None,
     until: date | None = None,
     churn_path: Path | None = None,
+    options: Mapping[str, Any] | None = None,
     sections: Sequence[Section] = SECTIONS,
     on_section: Callable[[Section], None] | None = None,
 ) -> JSONDict:
@@ -48,6 +49,8 @@ def build_report(
         Shop-local dates to keep (inclusive).
     churn_path
         Optional e-commerce churn file for the churn section.
+    options
+        Section options (:attr:`ReportContext.options`), e.g. ``{"text_max_reviews": 5000}``.
     sections
         The sections to run (default: all of :data:`~manyi.insight.report.registry.SECTIONS`).
     on_section
@@ -57,21 +60,29 @@ def build_report(
     -------
     dict
         ``{"report_version", "generated_at", "source", "engine", "timezone", "since",
-        "until", "sections": {key: {"status", "title", "data"}}}``; ``status`` is ``"ok"`` or
-        ``"no_data"`` (``data`` is then ``null``).
+        "until", "sections": {key: {"status", "title", "data", "reason"}}}``; ``status`` is
+        ``"ok"`` or ``"no_data"`` (``data`` is then ``null`` and ``reason`` may say why in
+        ``{"en", "zh"}``; ``reason`` is ``null`` otherwise).
     """
-    ctx = ReportContext(src=src, since=since, until=until, churn_path=churn_path)
+    ctx = ReportContext(
+        src=src, since=since, until=until, churn_path=churn_path, options=dict(options or {})
+    )
     out: dict[str, Any] = {}
     for section in sections:
+        reason: dict[str, str] | None = None
         try:
             data = section.compute(ctx)
-        except SourceError:
+        except NoData as why:
+            data, reason = None, why.reason
+        except SourceError as exc:
             # A table the section needs is missing from this source: nothing to show.
             data = None
+            reason = {"en": f"{exc}.", "zh": f"数据源缺少本部分所需的数据（{exc}）。"}
         out[section.key] = {
             "status": "ok" if data is not None else "no_data",
             "title": dict(section.title),
             "data": data,
+            "reason": reason,
         }
         if on_section is not None:
             on_section(section)

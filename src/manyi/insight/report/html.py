@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from manyi.insight.report.registry import SECTIONS
 from manyi.insight.report.section import JSONDict, Section
@@ -48,6 +48,7 @@ def render_html(
     lang: str = "zh",
     sections: Sequence[Section] = SECTIONS,
     include_plotlyjs: bool = True,
+    page_title: Mapping[str, str] | None = None,
 ) -> str:
     """The report page for JSON document ``doc``.
 
@@ -61,10 +62,13 @@ def render_html(
         The sections that know how to render their keys (default: the registry).
     include_plotlyjs
         Inline plotly's JavaScript (turn off only for tests of the markup).
+    page_title
+        The page title by language (default: the report's).
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
     esc = html.escape
+    heading = (page_title or UI["title"])[lang]
     renderers = {s.key: s for s in sections}
     parts: list[str] = []
     nav: list[str] = []
@@ -75,7 +79,8 @@ def render_html(
         parts.append(f'<section id="{esc(key)}"><h2>{esc(title)}</h2>')
         section = renderers.get(key)
         if entry["status"] != "ok" or section is None:
-            parts.append(f'<p class="nodata">{esc(UI["no_data"][lang])}</p></section>')
+            reason = (entry.get("reason") or {}).get(lang) or UI["no_data"][lang]
+            parts.append(f'<p class="nodata">{esc(reason)}</p></section>')
             continue
         for block in section.render(entry["data"], lang):
             if block.figure is not None:
@@ -93,8 +98,8 @@ def render_html(
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{esc(UI['title'][lang])}</title><style>{_CSS}</style>{script}</head><body>"
-        f"<header><h1>{esc(UI['title'][lang])}</h1>"
+        f"<title>{esc(heading)}</title><style>{_CSS}</style>{script}</head><body>"
+        f"<header><h1>{esc(heading)}</h1>"
         f"<p>{esc(UI['source'][lang])}: {esc(str(doc.get('source')))}</p>"
         f"<p>{esc(UI['period'][lang])}: {esc(period)} · {esc(UI['generated'][lang])}: "
         f"{esc(str(doc.get('generated_at')))}</p></header><main>"

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+from manyi.insight.report.driver_sections import DRIVERS
 from manyi.insight.report.sales_sections import CHURN, REPEAT, RETENTION, REVENUE_RISK
 from manyi.insight.report.satisfaction_sections import (
     DELIVERY,
@@ -28,17 +29,22 @@ from manyi.insight.report.satisfaction_sections import (
     SURVEYS,
 )
 from manyi.insight.report.section import Section
+from manyi.insight.report.service_sections import SERVICE
+from manyi.insight.report.text_sections import REVIEW_TEXT
+from manyi.insight.report.value_sections import SATISFACTION_VALUE
 
 SECTIONS: tuple[Section, ...] = (
     OVERVIEW,
     RATINGS,
     DELIVERY,
+    REVIEW_TEXT,
+    DRIVERS,
     SHOP_RATINGS,
     SURVEYS,
+    SERVICE,
     REPEAT,
     RETENTION,
     REVENUE_RISK,
+    SATISFACTION_VALUE,
     CHURN,
-    # Extension point: CLV (manyi.insight.clv), key drivers (manyi.insight.drivers) and review
-    # text sections go here.
 )

@@ -15,7 +15,7 @@ from manyi.insight.cohorts import retention_by_first_rating
 from manyi.insight.repeat import repeat_by_first_rating
 from manyi.insight.report.charts import COLORS, TIER_COLORS, error_bars, layout
 from manyi.insight.report.jsonable import plain, records
-from manyi.insight.report.section import Block, JSONDict, ReportContext, Section
+from manyi.insight.report.section import Block, JSONDict, NoData, ReportContext, Section
 from manyi.insight.report.words import num, pct, pick
 from manyi.insight.revenue_risk import revenue_at_risk
 
@@ -202,7 +202,12 @@ REVENUE_RISK = Section(
 
 def compute_churn(ctx: ReportContext) -> JSONDict | None:
     if ctx.churn_path is None:
-        return None
+        raise NoData(
+            "No churn file given: pass --churn-file (one row per customer with Churn, "
+            "SatisfactionScore, Complain, OrderCount).",
+            "未提供流失数据文件：请用 --churn-file 指定（每位顾客一行，含 Churn、"
+            "SatisfactionScore、Complain、OrderCount）。",
+        )
     frame = read_ecommerce_churn(ctx.churn_path)
     _, odds = churn_model(frame)
     return {

@@ -1,9 +1,10 @@
 """What a report section is: a key, a title, a compute step and a render step.
 
 A section computes a JSON-ready ``dict`` from a :class:`ReportContext` (``None`` when the source
-has no data for it) and renders that dict into :class:`Block` s — one chart and one
-plain-language finding each. Sections never see each other; the HTML renderer only sees the
-JSON, so a report can be re-rendered from a saved JSON file.
+has no data for it, or raises :class:`NoData` to say why in both languages) and renders that
+dict into :class:`Block` s — one chart and one plain-language finding each. Sections never see
+each other; the HTML renderer only sees the JSON, so a report can be re-rendered from a saved
+JSON file.
 
 Examples
 --------
@@ -49,6 +50,23 @@ class ReportContext:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+class NoData(Exception):  # noqa: N818 - a section outcome, not a failure of the program
+    """Raised by a section's ``compute`` when it has nothing to show, with the reason.
+
+    The report records ``status: "no_data"`` and ``reason: {"en", "zh"}`` and the page prints
+    the reason instead of a generic "no data".
+
+    Examples
+    --------
+    >>> NoData("No review has a text.", "没有带文字的评价。").reason["zh"]
+    '没有带文字的评价。'
+    """
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.reason = {"en": en, "zh": zh}
+
+
 @dataclass(frozen=True)
 class Block:
     """One chart (a plotly figure as a dict, or ``None``) and the finding written under it."""
@@ -68,7 +86,8 @@ class Section:
     title
         Title by language: ``{"en": ..., "zh": ...}``.
     compute
-        ``ReportContext -> dict | None``; ``None`` means no data for this section.
+        ``ReportContext -> dict | None``; ``None`` means no data for this section (raise
+        :class:`NoData` instead to tell the reader why).
     render
         ``(data, lang) -> list[Block]``; imports plotly inside.
     """

@@ -29,6 +29,11 @@ def num(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def signed(value: float, digits: int = 2) -> str:
+    """A signed number with a true minus sign: ``+0.42`` / ``−1.65``."""
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
 def pick(lang: str, en: str, zh: str) -> str:
     """The phrase for ``lang``."""
     return zh if lang == "zh" else en

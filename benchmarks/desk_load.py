@@ -1,0 +1,385 @@
+"""Load on the desk's REST API: case creation, reads and transitions at 32 concurrent clients.
+
+The desk runs as it would in production: gunicorn WSGI workers on PostgreSQL. The load comes
+from separate client processes on loopback (keep-alive HTTP/1.1 connections, one per
+client). Afterwards the database is counted: every create answered 201 must be a case, every
+transition answered 200 must be an event, and nothing else may have been written.
+
+    python scripts/with_postgres.py -- .venv/bin/python benchmarks/desk_load.py
+
+(``MANYI_TEST_DATABASE_URL`` names the PostgreSQL database; ``with_postgres.py`` starts a
+throwaway cluster when it is not set.) Results go to ``docs/benchmarks/desk.md``; run
+``scripts/build_benchmarks_doc.py`` afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "benchmarks" / "desk.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def django_env(database_url: str, home: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MANYI_DATABASE_URL": database_url,
+        "MANYI_HOME": home,
+        "MANYI_SECRET_KEY": "benchmark-only-" + "k" * 50,
+        "MANYI_EMAIL_URL": "locmem://",
+        "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
+    }
+
+
+def prepare(database_url: str, home: str) -> dict[str, Any]:
+    """Migrate, import the bundled Olist sample, create an agent with a token; in a subprocess
+    so this process never opens a database connection of its own."""
+    script = r"""
+import json, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+from manyi.data import open_reader
+from manyi.data.samples import sample_path
+from manyi.desk.commerce.services import import_source
+from manyi.desk.commerce.models import Order
+from manyi.desk.accounts.roles import Role
+from manyi.desk.accounts.services import create_staff_user
+from manyi.desk.accounts.tokens import create_api_token
+from django.contrib.auth.models import User
+from manyi.desk.cases.models import Case
+import_source(open_reader("olist", sample_path("olist")), kind="olist", source="sample")
+create_staff_user("bench", "a-long-password-1", role=Role.MANAGER, teams=("returns",))
+token, _ = create_api_token(User.objects.get(username="bench"), "benchmark")
+orders = list(Order.objects.filter(status="delivered").values_list("order_id", flat=True)[:2000])
+print(json.dumps({"token": token, "orders": orders, "cases_before": Case.objects.count()}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=django_env(database_url, home),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"preparing the database failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def count_rows(database_url: str, home: str) -> dict[str, int]:
+    script = r"""
+import json, django
+django.setup()
+from manyi.desk.cases.models import Case, CaseEvent
+print(json.dumps({"cases": Case.objects.count(),
+                  "transitions": CaseEvent.objects.filter(kind="transition").count()}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=django_env(database_url, home),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the clients ------------------------------------------------------------------------------
+
+
+def _request(
+    conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str], body: Any
+) -> tuple[int, Any, float]:
+    data = None if body is None else json.dumps(body).encode()
+    started = time.perf_counter()
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    raw = response.read()
+    elapsed = time.perf_counter() - started
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw[:200].decode(errors="replace")
+    return response.status, payload, elapsed
+
+
+def client_process(
+    index: int,
+    threads: int,
+    port: int,
+    token: str,
+    orders: list[str],
+    phase: str,
+    seconds: float,
+    case_ids: list[int],
+    queue: Any,
+) -> None:
+    """One client process with ``threads`` clients, each on its own keep-alive connection."""
+    import threading
+
+    results: list[tuple[str, int, float]] = []
+    created: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        mine = case_ids[n::threads] if case_ids else []
+        i = 0
+        local: list[tuple[str, int, float]] = []
+        local_created: list[int] = []
+        local_errors: list[str] = []
+        while time.perf_counter() < deadline:
+            if phase == "create":
+                order = orders[(index * 7919 + n * 131 + i) % len(orders)]
+                body = {
+                    "kind": "question",
+                    "channel": "api",
+                    "subject": f"Onde está meu pedido? ({index}-{n}-{i})",
+                    "description": "Comprei há duas semanas e ainda não recebi.",
+                    "order_id": order,
+                    "team": "returns",
+                }
+                h = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+                status, payload, took = _request(conn, "POST", "/api/cases", h, body)
+                if status == 201 and isinstance(payload, dict):
+                    local_created.append(int(payload["id"]))
+            elif phase == "read":
+                if not mine:
+                    break
+                case_id = mine[i % len(mine)]
+                status, payload, took = _request(
+                    conn, "GET", f"/api/cases/{case_id}", headers, None
+                )
+            else:  # transition: triage each of my cases once, reading its version first
+                if i >= len(mine):
+                    break
+                case_id = mine[i]
+                status, payload, took = _request(
+                    conn, "GET", f"/api/cases/{case_id}", headers, None
+                )
+                if status == 200:
+                    body = {
+                        "name": "triage",
+                        "expected_version": payload["version"],
+                        "fields": {"diagnosis": "Rastreio verificado."},
+                    }
+                    status, payload, took = _request(
+                        conn, "POST", f"/api/cases/{case_id}/transitions", headers, body
+                    )
+            ok = status in (200, 201)
+            local.append((phase, status, took))
+            if not ok and len(local_errors) < 5:
+                local_errors.append(f"{status}: {str(payload)[:200]}")
+            i += 1
+        conn.close()
+        with lock:
+            results.extend(local)
+            created.extend(local_created)
+            errors.extend(local_errors)
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    queue.put({"results": results, "created": created, "errors": errors})
+
+
+def run_phase(
+    phase: str,
+    *,
+    port: int,
+    token: str,
+    orders: list[str],
+    clients: int,
+    processes: int,
+    seconds: float,
+    case_ids: list[int] | None = None,
+) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    per = clients // processes
+    shares = [case_ids[p::processes] for p in range(processes)] if case_ids else [[]] * processes
+    started = time.perf_counter()
+    procs = [
+        ctx.Process(
+            target=client_process,
+            args=(p, per, port, token, orders, phase, seconds, shares[p], queue),
+        )
+        for p in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    parts = [queue.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    wall = time.perf_counter() - started
+    results = [r for part in parts for r in part["results"]]
+    latencies = sorted(took for _, status, took in results)
+    oks = [r for r in results if r[1] in (200, 201)]
+    # The wall time includes process start-up; rate over the requests' own span is fairer.
+    span = min(wall, seconds) if phase != "transition" else wall
+    return {
+        "phase": phase,
+        "requests": len(results),
+        "ok": len(oks),
+        "errors": len(results) - len(oks),
+        "error_samples": [e for part in parts for e in part["errors"]][:5],
+        "per_second": len(oks) / span if span else 0.0,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else None,
+        "created": [c for part in parts for c in part["created"]],
+    }
+
+
+def start_server(
+    database_url: str, home: str, port: int, workers: int, threads: int
+) -> subprocess.Popen[bytes]:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "manyi.desk.config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        env=django_env(database_url, home),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
+    args = parser.parse_args()
+    database_url = os.environ.get("MANYI_TEST_DATABASE_URL")
+    if not database_url or not database_url.startswith("postgres"):
+        raise SystemExit("run through scripts/with_postgres.py (needs MANYI_TEST_DATABASE_URL)")
+    home = tempfile.mkdtemp(prefix="manyi-bench-home-")
+    setup = prepare(database_url, home)
+    port = free_port()
+    server = start_server(database_url, home, port, args.workers, args.threads)
+    try:
+        common = {
+            "port": port,
+            "token": setup["token"],
+            "orders": setup["orders"],
+            "clients": args.clients,
+            "processes": args.processes,
+        }
+        # Warm-up: connections, imports, caches.
+        run_phase("create", seconds=3, **common)
+        create = run_phase("create", seconds=args.seconds, **common)
+        read = run_phase("read", seconds=args.seconds, case_ids=create["created"], **common)
+        transition = run_phase(
+            "transition", seconds=args.seconds * 3, case_ids=create["created"], **common
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    counts = count_rows(database_url, home)
+    warm = counts["cases"] - setup["cases_before"] - len(create["created"])
+    report(args, create, read, transition, counts, setup, warm)
+
+
+def report(
+    args: argparse.Namespace,
+    create: dict[str, Any],
+    read: dict[str, Any],
+    transition: dict[str, Any],
+    counts: dict[str, int],
+    setup: dict[str, Any],
+    warm: int,
+) -> None:
+    rows = [
+        f"| {r['phase']} | {r['requests']:,} | {r['errors']} | {r['per_second']:,.0f} | "
+        f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} |"
+        for r in (create, read, transition)
+    ]
+    lost = counts["cases"] - setup["cases_before"] - warm - len(create["created"])
+    text = f"""## After-sales desk under load (REST API, PostgreSQL, gunicorn)
+
+`python scripts/with_postgres.py -- .venv/bin/python benchmarks/desk_load.py`
+
+{args.clients} concurrent clients in {args.processes} client processes on loopback, each on its
+own keep-alive connection, against gunicorn ({args.workers} workers × {args.threads} threads,
+`gthread`) on a throwaway PostgreSQL 15 cluster, on a {os.cpu_count()}-core machine
+({platform.processor() or platform.machine()}); clients and server share the cores. Each phase
+runs {args.seconds:.0f} s after a 3 s warm-up (transitions: until every created case was
+triaged once: a read of its version, then the transition with `expected_version`).
+
+| phase | requests | errors | per second | p50 ms | p95 ms | p99 ms |
+|---|---:|---:|---:|---:|---:|---:|
+{chr(10).join(rows)}
+
+Count check after the run: {counts["cases"] - setup["cases_before"]:,} new cases in the database
+= {len(create["created"]):,} creates answered 201 + {warm:,} from the warm-up
+(difference {lost}); {counts["transitions"]:,} transition events in the database
+= {transition["ok"]:,} triage transitions answered 200 (each transition row's latency is the
+POST alone; its preceding GET of the version is not counted).
+
+Targets (issue 5): ≥ 200 creates/s and ≥ 500 reads/s with p95 ≤ 100 ms, zero errors, nothing lost.
+"""
+    print(text)
+    for r in (create, read, transition):
+        if r["error_samples"]:
+            print(r["phase"], "errors:", r["error_samples"])
+    if not args.no_write:
+        OUT.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Reads of cases, with the object-level rules: who may see which case.
+
+Admins, managers and analysts see every case; an agent sees the cases of their teams, the
+cases assigned to them, and cases not yet given to any team (the shared triage queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case as Case_
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
+
+from manyi.desk.accounts.roles import may_work_cases, sees_all_cases
+from manyi.desk.cases.errors import CaseError, CaseErrorCode
+from manyi.desk.cases.models import Case, CaseEvent, Message, SlaState
+from manyi.desk.cases.states import DONE_STATUSES, OPEN_STATUSES, Transition, allowed_transitions
+
+
+def _team_codes(user: Any) -> list[str]:
+    cached: list[str] | None = getattr(user, "_manyi_teams", None)
+    if cached is None:
+        cached = list(user.teams.values_list("code", flat=True))
+        user._manyi_teams = cached
+    return cached
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    """Every case ``user`` may see (an unauthenticated user sees none)."""
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    cases = Case.objects.all()
+    if sees_all_cases(user):
+        return cases
+    return cases.filter(Q(team__in=_team_codes(user)) | Q(assignee=user) | Q(team__isnull=True))
+
+
+def can_view(user: Any, case: Case) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if sees_all_cases(user):
+        return True
+    return case.team_id is None or case.assignee_id == user.pk or case.team_id in _team_codes(user)
+
+
+def can_work_on(user: Any, case: Case) -> bool:
+    return can_view(user, case) and may_work_cases(user)
+
+
+def get_case(user: Any, case_id: int) -> Case:
+    """One case with what its page shows, or ``CaseError(NOT_FOUND)`` — also for a case the
+    user may not see, so its existence is not disclosed."""
+    case = (
+        visible_cases(user)
+        .select_related("customer", "order", "team", "assignee", "sla_policy", "decided_by")
+        .filter(case_id=case_id)
+        .first()
+    )
+    if case is None:
+        raise CaseError(CaseErrorCode.NOT_FOUND, f"No case #{case_id}.")
+    return case
+
+
+PRIORITY_ORDER = ("urgent", "high", "normal", "low")
+
+QUEUES = ("mine", "team", "unassigned", "at_risk", "breached", "waiting", "open", "all")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    queue: str = "open"
+    status: str | None = None
+    kind: str | None = None
+    priority: str | None = None
+    channel: str | None = None
+    team: str | None = None
+    search: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+
+
+def list_cases(user: Any, filters: CaseFilters) -> QuerySet[Case]:
+    """The cases of a queue, filtered and searched, most urgent first."""
+    cases = visible_cases(user).select_related("team", "assignee", "customer")
+    queue = filters.queue
+    if queue == "mine":
+        cases = cases.filter(assignee=user, status__in=OPEN_STATUSES)
+    elif queue == "team":
+        cases = cases.filter(team__in=_team_codes(user), status__in=OPEN_STATUSES)
+    elif queue == "unassigned":
+        cases = cases.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    elif queue == "at_risk":
+        cases = cases.filter(sla_state=SlaState.AT_RISK, status__in=OPEN_STATUSES)
+    elif queue == "breached":
+        cases = cases.filter(sla_state=SlaState.BREACHED, status__in=OPEN_STATUSES)
+    elif queue == "waiting":
+        cases = cases.filter(status="waiting_on_customer")
+    elif queue == "open":
+        cases = cases.filter(status__in=OPEN_STATUSES)
+    for name in ("status", "kind", "priority", "channel"):
+        value = getattr(filters, name)
+        if value:
+            cases = cases.filter(**{name: value})
+    if filters.team:
+        cases = cases.filter(team=filters.team)
+    if filters.opened_from:
+        cases = cases.filter(opened_at__gte=filters.opened_from)
+    if filters.opened_to:
+        cases = cases.filter(opened_at__lt=filters.opened_to)
+    if filters.search:
+        term = filters.search.strip().lstrip("#")
+        query = (
+            Q(subject__icontains=term)
+            | Q(contact_email__iexact=term)
+            | Q(contact_name__icontains=term)
+            | Q(order_id=term)
+            | Q(customer_id=term)
+        )
+        if term.isascii() and term.isdigit():  # int() refuses digits such as ²
+            query |= Q(case_id=int(term))
+        cases = cases.filter(query)
+    # Most urgent first: the nearest SLA instant, then priority by rank (not alphabetically),
+    # then the oldest. Cases without a running clock come after those with one.
+    rank = Case_(
+        *(When(priority=p, then=Value(i)) for i, p in enumerate(PRIORITY_ORDER)),
+        default=Value(len(PRIORITY_ORDER)),
+        output_field=IntegerField(),
+    )
+    return cases.annotate(priority_rank=rank).order_by(
+        F("sla_check_at").asc(nulls_last=True), "priority_rank", "opened_at", "case_id"
+    )
+
+
+def count_queues(user: Any) -> dict[str, int]:
+    """How many cases each queue holds, in one query."""
+    base = visible_cases(user)
+    teams = _team_codes(user) if getattr(user, "is_authenticated", False) else []
+    open_q = Q(status__in=OPEN_STATUSES)
+    return base.aggregate(
+        mine=Count("case_id", filter=open_q & Q(assignee=user)),
+        team=Count("case_id", filter=open_q & Q(team__in=teams)),
+        unassigned=Count("case_id", filter=open_q & Q(assignee__isnull=True)),
+        at_risk=Count("case_id", filter=open_q & Q(sla_state=SlaState.AT_RISK)),
+        breached=Count("case_id", filter=open_q & Q(sla_state=SlaState.BREACHED)),
+        waiting=Count("case_id", filter=Q(status="waiting_on_customer")),
+        open=Count("case_id", filter=open_q),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    event: CaseEvent | None
+    message: Message | None
+
+
+def get_timeline(case: Case, *, include_internal: bool = True) -> list[TimelineEntry]:
+    """The case's events and messages in time order (messages attached to their event)."""
+    events = list(case.events.select_related("actor_user").order_by("at", "seq"))
+    messages = case.messages.prefetch_related("attachments").order_by("created_at", "id")
+    if not include_internal:
+        messages = messages.exclude(direction="internal")
+    by_event = {m.event_id: m for m in messages if m.event_id is not None}
+    entries = [TimelineEntry(e.at, e, by_event.get(e.pk)) for e in events]
+    entries += [TimelineEntry(m.created_at, None, m) for m in messages if m.event_id is None]
+    entries.sort(key=lambda e: (e.at, e.event.seq if e.event else 0))
+    if not include_internal:
+        entries = [e for e in entries if e.event is None or e.event.kind != "note"]
+    return entries
+
+
+def list_customer_timeline(user: Any, customer_id: str) -> list[Message]:
+    """Every message with one customer, across their cases and channels (newest first)."""
+    return list(
+        Message.objects.filter(case__in=visible_cases(user).filter(customer_id=customer_id))
+        .select_related("case")
+        .order_by("-created_at", "-id")[:200]
+    )
+
+
+def list_allowed_transitions(user: Any, case: Case) -> list[Transition]:
+    """The moves to offer on the case page: those the table allows, if the user may work on it."""
+    if not can_work_on(user, case):
+        return []
+    return allowed_transitions(case.kind, case.status)
+
+
+def is_done(case: Case) -> bool:
+    return case.status in DONE_STATUSES

@@ -1,0 +1,377 @@
+"""State changes of surveys: versions of instruments, answers, opt-outs.
+
+Invitations are made by ``triggers.py`` (scans for resolved cases and delivered orders) and sent
+by ``sending.py``; both run in the worker. Every verb here runs in one transaction and writes
+all or nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.desk.cases.models import CaseItem
+from manyi.desk.commerce.models import OrderItem
+from manyi.desk.surveys.errors import SurveyError, SurveyErrorCode
+from manyi.desk.surveys.forms import parse_submission
+from manyi.desk.surveys.models import (
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Invitation,
+    InvitationStatus,
+    OptOut,
+    Question,
+    QuestionKind,
+    ResponseItem,
+    SuppressionReason,
+    SurveyAnswer,
+    SurveyResponse,
+    SurveyTextAnswer,
+    VersionStatus,
+)
+from manyi.desk.surveys.selectors import is_open, list_pinned_versions, person_filter
+
+# --- instruments and their versions ---------------------------------------------------------
+
+#: The items ``manyi.insight`` reads from each canonical instrument, with their scale.
+CANONICAL_ITEMS: dict[str, dict[str, tuple[int, int]]] = {
+    "csat": {"csat": (1, 5)},
+    "nps": {"nps": (0, 10)},
+    "ces_effort_5": {"ces": (1, 5)},
+    "ces_agree_7": {"ces": (1, 7)},
+    "dsr": {"as_described": (1, 5), "service": (1, 5), "logistics": (1, 5)},
+    "servqual": {f"{k}{n}": (1, 7) for k in "EP" for n in range(1, 23)},
+}
+_KIND_OF_CODE = {
+    "csat": InstrumentKind.CSAT,
+    "nps": InstrumentKind.NPS,
+    "ces_effort_5": InstrumentKind.CES,
+    "ces_agree_7": InstrumentKind.CES,
+    "dsr": InstrumentKind.DSR,
+    "servqual": InstrumentKind.SERVQUAL,
+}
+_ITEM = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+def check_version(version: InstrumentVersion) -> dict[str, str]:
+    """What keeps a version from being published, by question item (empty: it may be).
+
+    A canonical instrument (``csat``, ``nps``, ``ces_effort_5``, ``ces_agree_7``, ``dsr``,
+    ``servqual``) must ask every item ``manyi.insight`` reads, as a required scale with exactly
+    its points; a shop's own instrument has kind ``custom`` and a code of its own.
+    """
+    problems: dict[str, str] = {}
+    code = version.instrument_id
+    kind = version.instrument.kind
+    questions = list(version.questions.order_by("position"))
+    if not questions:
+        problems["__all__"] = _("A version needs at least one question.")
+    expected_kind = _KIND_OF_CODE.get(code)
+    if expected_kind is not None and kind != expected_kind:
+        problems["__all__"] = _("The instrument %(code)s must be of kind %(kind)s.") % {
+            "code": code,
+            "kind": expected_kind,
+        }
+    if expected_kind is None and kind != InstrumentKind.CUSTOM:
+        problems["__all__"] = _(
+            "Only the standard codes (csat, nps, ces_effort_5, ces_agree_7, dsr, servqual) "
+            "may have kind %(kind)s; a shop's own questions are kind custom."
+        ) % {"kind": kind}
+    for question in questions:
+        problem = _check_question(question)
+        if problem:
+            problems[question.item] = problem
+    by_item = {q.item: q for q in questions}
+    for item, (low, high) in CANONICAL_ITEMS.get(code, {}).items():
+        q = by_item.get(item)
+        if q is None:
+            problems[item] = _("%(code)s must ask the item %(item)s.") % {
+                "code": code,
+                "item": item,
+            }
+        elif (q.kind, q.scale_min, q.scale_max, q.required) != (
+            QuestionKind.SCALE,
+            low,
+            high,
+            True,
+        ):
+            problems[item] = _("%(item)s must be a required scale from %(low)d to %(high)d.") % {
+                "item": item,
+                "low": low,
+                "high": high,
+            }
+    return problems
+
+
+def _check_question(q: Question) -> str:
+    if not _ITEM.fullmatch(q.item):
+        return _("An item is a letter followed by letters, digits or _ (at most 32).")
+    if not q.text_zh.strip() or not q.text_en.strip():
+        return _("Write the question in Chinese and in English.")
+    if q.kind == QuestionKind.SCALE:
+        if q.scale_min is None or q.scale_max is None or q.scale_max - q.scale_min < 1:
+            return _("A scale needs a lowest and a higher highest point.")
+        if q.scale_max - q.scale_min > 10:
+            return _("A scale has at most 11 points.")
+    if q.kind == QuestionKind.POINTS and not q.section:
+        return _("Points questions share 100 points within their section: name the section.")
+    if q.kind == QuestionKind.CHOICE:
+        codes = [c.get("code") for c in q.choices or [] if isinstance(c, dict)]
+        if len(codes) < 2 or len(set(codes)) != len(codes) or len(codes) != len(q.choices):
+            return _("A choice question needs at least two options with distinct codes.")
+        if any(not (c.get("zh") and c.get("en")) for c in q.choices):
+            return _("Label every option in Chinese and in English.")
+    return ""
+
+
+def new_draft(instrument_code: str, *, now: datetime | None = None) -> InstrumentVersion:
+    """The instrument's draft version, made as a copy of its latest version if there is none.
+
+    Editing a published instrument starts here: change the draft, then publish it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        instrument = Instrument.objects.select_for_update().filter(code=instrument_code).first()
+        if instrument is None:
+            raise SurveyError(
+                SurveyErrorCode.NOT_FOUND,
+                _("No instrument %(code)s.") % {"code": instrument_code},
+            )
+        draft = instrument.versions.filter(status=VersionStatus.DRAFT).first()
+        if draft is not None:
+            return draft
+        latest = instrument.versions.order_by("-number").first()
+        number = (instrument.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+        draft = InstrumentVersion.objects.create(
+            instrument=instrument,
+            number=number,
+            status=VersionStatus.DRAFT,
+            intro=latest.intro if latest else {},
+            sections=latest.sections if latest else {},
+            created_at=now,
+        )
+        if latest is not None:
+            Question.objects.bulk_create(
+                Question(
+                    version=draft,
+                    **{
+                        f.name: getattr(q, f.name)
+                        for f in Question._meta.concrete_fields
+                        if f.name not in ("id", "version")
+                    },
+                )
+                for q in latest.questions.all()
+            )
+        return draft
+
+
+def publish_version(version_id: int, *, now: datetime | None = None) -> InstrumentVersion:
+    """Publish a draft: it becomes the instrument's current version and the one it replaces is
+    retired. Both stay as they are for ever; invitations issued from now on ask the new one.
+
+    Raises :class:`SurveyError` (``NOT_DRAFT``, ``INCOMPLETE_INSTRUMENT`` with the problems by
+    item) and writes nothing then.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        version = (
+            InstrumentVersion.objects.select_for_update()
+            .select_related("instrument")
+            .filter(pk=version_id)
+            .first()
+        )
+        if version is None:
+            raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such version."))
+        if version.status != VersionStatus.DRAFT:
+            raise SurveyError(SurveyErrorCode.NOT_DRAFT, _("Only a draft can be published."))
+        problems = check_version(version)
+        if problems:
+            raise SurveyError(
+                SurveyErrorCode.INCOMPLETE_INSTRUMENT,
+                _("%(version)s cannot be published yet.") % {"version": version},
+                fields=problems,
+            )
+        current = (
+            InstrumentVersion.objects.select_for_update()
+            .filter(instrument_id=version.instrument_id, status=VersionStatus.PUBLISHED)
+            .first()
+        )
+        if current is not None:
+            current.status = VersionStatus.RETIRED
+            current.save(update_fields=["status"])
+        version.status = VersionStatus.PUBLISHED
+        version.published_at = now
+        version.save(update_fields=["status", "published_at"])
+        return version
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def submit_response(
+    invitation_id: int,
+    data: Mapping[str, str],
+    *,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> list[SurveyResponse]:
+    """Record the customer's answers to an open invitation, or replace the ones they gave.
+
+    One response per instrument of the invitation; the agent and team of the case are copied
+    on the first answer. ``language`` is the one the page was answered in (default: the
+    invitation's). Raises :class:`SurveyError`: ``NOT_FOUND``, ``CLOSED`` (expired or
+    closed early: nothing changes any more), ``INVALID`` with messages per field. Nothing is
+    written unless every answer is valid.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("case__assignee")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None or invitation.status != InvitationStatus.ISSUED:
+            raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
+        if not is_open(invitation, now):
+            raise SurveyError(SurveyErrorCode.CLOSED, _("This survey is closed."))
+        versions = list_pinned_versions(invitation.pk)
+        submission = parse_submission(versions, data)
+        if submission.errors:
+            raise SurveyError(
+                SurveyErrorCode.INVALID,
+                _("Some answers need another look."),
+                fields=submission.errors,
+            )
+        if not any(submission.answered(v.instrument_id) for v in versions):
+            raise SurveyError(SurveyErrorCode.INVALID, _("Answer at least one question."))
+        existing = {r.instrument_id: r for r in invitation.responses.all()}
+        case = invitation.case
+        items = _order_items(invitation)
+        written: list[SurveyResponse] = []
+        for version in versions:
+            code = version.instrument_id
+            if not submission.answered(code):
+                continue
+            response = existing.get(code)
+            if response is None:
+                response = SurveyResponse.objects.create(
+                    invitation=invitation,
+                    version=version,
+                    instrument_id=code,
+                    customer_id=invitation.customer_id,
+                    order_id=invitation.order_id,
+                    case_id=invitation.case_id,
+                    agent_id=case.assignee.get_username() if case and case.assignee else None,
+                    team_id=case.team_id if case else None,
+                    answered_at=now,
+                    updated_at=now,
+                    channel=invitation.channel,
+                    language=language or invitation.language,
+                )
+                ResponseItem.objects.bulk_create(
+                    ResponseItem(response=response, order_item_id=i) for i in items
+                )
+            else:
+                response.updated_at = now
+                response.language = language or response.language
+                response.save(update_fields=["updated_at", "language"])
+                response.answers.all().delete()
+                response.text_answers.all().delete()
+            SurveyAnswer.objects.bulk_create(
+                SurveyAnswer(response=response, item=item, value=value)
+                for item, value in submission.numbers.get(code, {}).items()
+            )
+            SurveyTextAnswer.objects.bulk_create(
+                SurveyTextAnswer(response=response, item=item, text=text)
+                for item, text in submission.texts.get(code, {}).items()
+            )
+            written.append(response)
+        if invitation.answered_at is None:
+            invitation.answered_at = now
+            invitation.save(update_fields=["answered_at"])
+        return written
+
+
+def _order_items(invitation: Invitation) -> list[int]:
+    """The lines the survey is about: the case's items, else every line of the order."""
+    if invitation.case_id is not None:
+        lines = list(
+            CaseItem.objects.filter(case_id=invitation.case_id).values_list(
+                "order_item_id", flat=True
+            )
+        )
+        if lines:
+            return lines
+    if invitation.order_id is not None:
+        return list(
+            OrderItem.objects.filter(order_id=invitation.order_id).values_list("pk", flat=True)
+        )
+    return []
+
+
+def close_invitation(invitation_id: int, *, now: datetime | None = None) -> Invitation:
+    """Stop an invitation early: its link then shows "closed" and answers stay as they are."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+        if invitation is None:
+            raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
+        if invitation.status == InvitationStatus.SCHEDULED:
+            invitation.status = InvitationStatus.CANCELLED
+            invitation.save(update_fields=["status"])
+        elif invitation.closed_at is None:
+            invitation.closed_at = now
+            invitation.save(update_fields=["closed_at"])
+        return invitation
+
+
+# --- opt-out --------------------------------------------------------------------------------
+
+
+def opt_out(invitation_id: int, *, now: datetime | None = None) -> None:
+    """The customer of an invitation wants no more surveys: their address and their customer
+    record are both opted out, and invitations not yet sent to them are suppressed."""
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
+    record_opt_out(
+        email=invitation.email, customer_id=invitation.customer_id, source="link", now=now
+    )
+
+
+def record_opt_out(
+    *,
+    email: str = "",
+    customer_id: str | None = None,
+    source: str = "staff",
+    by: Any = None,
+    now: datetime | None = None,
+) -> int:
+    """Opt an address and/or a customer out; returns how many scheduled invitations were
+    suppressed. Idempotent."""
+    now = now or timezone.now()
+    email = email.strip().lower()
+    if not email and not customer_id:
+        raise SurveyError(SurveyErrorCode.INVALID, _("Give an address or a customer."))
+    with transaction.atomic():
+        if email:
+            OptOut.objects.get_or_create(
+                email=email, defaults={"created_at": now, "source": source, "created_by": by}
+            )
+        if customer_id:
+            OptOut.objects.get_or_create(
+                customer_id=customer_id,
+                defaults={"created_at": now, "source": source, "created_by": by},
+            )
+        return Invitation.objects.filter(
+            person_filter(email, customer_id), status=InvitationStatus.SCHEDULED
+        ).update(status=InvitationStatus.SUPPRESSED, reason=SuppressionReason.OPTED_OUT)

@@ -1,0 +1,162 @@
+"""The public survey pages: ``/s/<token>/`` (answer), its thank-you page, and opt-out.
+
+No account is needed: the signed token is the key. Pages are plain HTML forms (no script), in
+the invitation's language unless ``?lang=`` switches it. A bad link gets a 404 and an expired or
+closed one a 410, both with a short friendly page that names no case, order or customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_http_methods
+
+from manyi.desk.surveys.errors import SurveyError, SurveyErrorCode
+from manyi.desk.surveys.forms import ErrorLink, layout_page
+from manyi.desk.surveys.links import make_opt_out_token, read_opt_out_token, read_survey_token
+from manyi.desk.surveys.models import Invitation, Trigger
+from manyi.desk.surveys.selectors import get_settings, get_survey_page, is_open
+from manyi.desk.surveys.services import opt_out, submit_response
+
+LANGUAGES = ("zh-hans", "en")
+
+
+def _language(request: HttpRequest, default: str) -> str:
+    asked = request.GET.get("lang") or request.POST.get("lang") or ""
+    if asked in LANGUAGES:
+        return asked
+    return default if default in LANGUAGES else LANGUAGES[0]
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, object], lang: str, status: int = 200
+) -> HttpResponse:
+    with translation.override(lang):
+        response = render(request, template, {**context, "lang": lang}, status=status)
+    response["Content-Language"] = lang
+    # The token is in the URL: keep it out of other sites' Referer headers, caches and search
+    # engines. Not "no-referrer": the browser would then post the form with "Origin: null",
+    # which CSRF protection rightly refuses.
+    response["Referrer-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _problem(request: HttpRequest, problem: str, lang: str | None = None) -> HttpResponse:
+    lang = _language(request, lang or translation.get_language() or LANGUAGES[0])
+    return _render(
+        request,
+        "surveys/link_problem.html",
+        {"problem": problem, "switch": True},
+        lang,
+        status=410 if problem == "expired" else 404,
+    )
+
+
+def _closed(request: HttpRequest, invitation: Invitation, lang: str) -> HttpResponse:
+    return _render(
+        request,
+        "surveys/closed.html",
+        {"answered": invitation.answered_at is not None, "switch": True},
+        lang,
+        status=410,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    now = timezone.now()
+    check = read_survey_token(token, link_days=get_settings().link_days)
+    if check.invitation_id is None:
+        return _problem(request, check.problem or "invalid")
+    page = get_survey_page(check.invitation_id)
+    if page is None:
+        return _problem(request, "invalid")
+    invitation = page.invitation
+    lang = _language(request, invitation.language)
+    if not is_open(invitation, now):
+        return _closed(request, invitation, lang)
+    values: Mapping[str, Any] = page.values
+    errors: dict[str, str] = {}
+    general: list[ErrorLink] = []
+    if request.method == "POST":
+        try:
+            with translation.override(lang):  # the messages are in the page's language
+                submit_response(invitation.pk, request.POST, language=lang, now=now)
+        except SurveyError as exc:
+            if exc.code == SurveyErrorCode.CLOSED:
+                return _closed(request, invitation, lang)
+            if exc.code == SurveyErrorCode.NOT_FOUND:
+                return _problem(request, "invalid", lang)
+            errors = exc.fields
+            if not errors:
+                general.append(ErrorLink("", "", exc.message))
+            values = request.POST
+        else:
+            return HttpResponseRedirect(reverse("surveys:thanks", args=[token]) + f"?lang={lang}")
+    with translation.override(lang):
+        blocks, summary = layout_page(page.versions, lang, values, errors)
+    return _render(
+        request,
+        "surveys/survey.html",
+        {
+            "blocks": blocks,
+            "summary": general + summary,
+            "answered": page.answered,
+            "closes": timezone.localtime(invitation.expires_at),
+            "about_case": invitation.rule.trigger == Trigger.CASE_RESOLVED,
+            "opt_out_url": reverse("surveys:opt_out", args=[make_opt_out_token(invitation.pk)])
+            + f"?lang={lang}",
+            "switch": True,
+        },
+        lang,
+        status=400 if errors or general else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    check = read_survey_token(token, link_days=get_settings().link_days)
+    if check.invitation_id is None:
+        return _problem(request, check.problem or "invalid")
+    invitation = Invitation.objects.filter(pk=check.invitation_id).first()
+    if invitation is None or invitation.expires_at is None:
+        return _problem(request, "invalid")
+    lang = _language(request, invitation.language)
+    if invitation.answered_at is None:
+        return HttpResponseRedirect(reverse("surveys:answer", args=[token]) + f"?lang={lang}")
+    return _render(
+        request,
+        "surveys/thanks.html",
+        {
+            "open": is_open(invitation, timezone.now()),
+            "closes": timezone.localtime(invitation.expires_at),
+            "edit_url": reverse("surveys:answer", args=[token]) + f"?lang={lang}",
+            "switch": True,
+        },
+        lang,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def opt_out_page(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks, POST opts out: link scanners in mail systems open links but do not post."""
+    check = read_opt_out_token(token)
+    invitation = (
+        Invitation.objects.filter(pk=check.invitation_id).first()
+        if check.invitation_id is not None
+        else None
+    )
+    if invitation is None:
+        return _problem(request, "invalid")
+    lang = _language(request, invitation.language)
+    if request.method == "POST":
+        opt_out(invitation.pk)
+        return _render(request, "surveys/opted_out.html", {"done": True, "switch": True}, lang)
+    return _render(request, "surveys/opted_out.html", {"done": False, "switch": True}, lang)

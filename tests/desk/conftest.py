@@ -1,0 +1,122 @@
+"""Browser fixtures for desk tests: Debian's Chromium, headless, driven by Playwright's sync API.
+
+Use them with pytest-django's ``live_server``::
+
+    @pytest.mark.browser
+    @pytest.mark.django_db(transaction=True)
+    def test_the_queue(live_server, page, screenshot):
+        page.goto(live_server.url + "/desk/")
+        screenshot("queue")
+
+``page`` is a fresh browser context (no cookies, its own storage) with a desktop viewport;
+override the ``browser_viewport`` fixture (or parametrize it) for another size, or call
+``new_page(viewport=(390, 844), locale="en-GB", java_script_enabled=False)`` for more pages.
+``screenshot(name)`` writes ``<name>.png`` into ``tests/artifacts/`` (git-ignored, created by
+the run) or into the directory named by ``MANYI_TEST_ARTIFACTS``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("MANYI_CHROMIUM", "/usr/bin/chromium")
+#: Quiet, deterministic and container-friendly: no sandbox (runs as root in CI), no GPU, and
+#: none of the background traffic a fresh profile would start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test session (per xdist worker)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: `apt-get install chromium` (make test does it)"
+            " or point MANYI_CHROMIUM at a Chromium binary"
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait for the page up to 20 s (Playwright's default is 5 s): on a 2-core CI
+    # machine running two test workers, a POST, its redirect and the next render can take
+    # longer than that without anything being wrong.
+    expect.set_options(timeout=20_000)
+
+    # Playwright's sync API keeps an event loop on the test thread, which makes Django refuse
+    # ORM calls there ("async unsafe"); the calls are in fact synchronous, so allow them.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_viewport() -> tuple[int, int]:
+    """Width and height of ``page``; override or parametrize for another size."""
+    return (1366, 900)
+
+
+@pytest.fixture
+def new_page(browser: Any, browser_viewport: tuple[int, int]) -> Iterator[Callable[..., Any]]:
+    """``new_page(viewport=(w, h), locale="zh-CN", **context_options)``: a page in a fresh
+    context; every context is closed after the test."""
+    contexts: list[Any] = []
+
+    def make(
+        *, viewport: tuple[int, int] | None = None, locale: str = "zh-CN", **options: Any
+    ) -> Any:
+        width, height = viewport or browser_viewport
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, **options
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("MANYI_TEST_ARTIFACTS") or ARTIFACTS)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest, artifacts_dir: Path) -> Callable[..., Path]:
+    """``screenshot(name, target_page=None, full_page=True)`` -> the PNG's path."""
+
+    def take(name: str, target: Any = None, *, full_page: bool = True) -> Path:
+        path = artifacts_dir / f"{name}.png"
+        (target or request.getfixturevalue("page")).screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
