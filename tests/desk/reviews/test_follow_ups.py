@@ -253,8 +253,8 @@ def test_an_analyst_cannot_open_a_case_by_hand(
 # --- concurrency -----------------------------------------------------------------------------
 
 
-# serialized_rollback: the data migrations' rows (SLA policies) are back for later tests.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The flush at the end removes the data migrations' rows; tests/conftest.py puts them back.
+@pytest.mark.django_db(transaction=True)
 def test_two_racing_runs_open_one_case(
     make_review: MakeReview, now: Any, close_connection: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,8 +295,8 @@ def test_two_racing_runs_open_one_case(
     assert ReviewFollowUp.objects.get().case_id == Case.objects.get().case_id
 
 
-# serialized_rollback: the data migrations' rows (SLA policies) are back for later tests.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The flush at the end removes the data migrations' rows; tests/conftest.py puts them back.
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_analysing_at_once_open_one_case_per_bad_review(
     make_review: MakeReview, texts: dict[str, str], now: Any, close_connection: Any
 ) -> None:
