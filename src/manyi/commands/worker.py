@@ -42,9 +42,15 @@ def _jobs() -> list[tuple[str, Callable[[datetime], str]]]:
     def idempotency(now: datetime) -> str:
         return f"{purge_expired_keys(now=now)} expired idempotency keys removed"
 
+    from manyi.desk.channels.outbox import send_due
+
+    def mail(now: datetime) -> str:
+        return send_due(now).summary()
+
     from manyi.desk.dashboards.jobs import dashboard_jobs
 
     return [
+        ("Outgoing mail", mail),  # first: what the other jobs queue goes out next round
         ("SLA check", sla),
         ("Review analysis", reviews),
         ("Surveys", surveys),
@@ -57,8 +63,8 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run every job once and stop."),
     interval: float = typer.Option(30.0, "--interval", help="Seconds between rounds."),
 ) -> None:
-    """Run the background jobs: SLA warnings and breaches (and, as they are added, survey
-    invitations and alerts).
+    """Run the background jobs: outgoing mail the server refused before (retried with
+    back-off), SLA warnings and breaches, review analysis, surveys, alerts.
 
     Example: manyi worker --interval 30
     """

@@ -1,20 +1,25 @@
-"""Mail settings, message builders, staff and customer cases for the channel tests.
+"""Mail settings, message builders, staff and customer cases, and a real SMTP server on
+loopback for the channel tests.
 
 Cases are opened through the real services; e-mail goes to Django's locmem outbox unless a
-test points the SMTP backend at a local server.
+test points the SMTP backend at a local server (``sink``, ``smtp_server``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
@@ -150,3 +155,83 @@ def en_client(client: Client, settings: Any) -> Client:
     """The test client with the pages in English (the default language is Chinese)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
+
+
+class Sink:
+    """The customer's mail provider: keeps every message it accepts.
+
+    ``rcpt_reply`` / ``data_reply`` make it refuse instead (``"550 5.1.1 No such user"``,
+    ``"451 4.3.0 Try again later"``); ``delay`` seconds are waited before answering DATA.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+        self.rcpt_reply: str | None = None
+        self.data_reply = "250 OK"
+        self.delay = 0.0
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.data_reply.startswith("250"):
+            self.received.append(envelope)
+        return self.data_reply
+
+    def messages(self) -> list[EmailMessage]:
+        parsed = []
+        for envelope in self.received:
+            msg = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+            assert isinstance(msg, EmailMessage)
+            parsed.append(msg)
+        return parsed
+
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages()]
+
+
+class SmtpServer:
+    """An aiosmtpd server on a fixed loopback port that a test can stop and start again
+    (the mail server going away and coming back); ``handler`` is its :class:`Sink`."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.handler = Sink()
+        self._controller: Controller | None = None
+
+    def start(self) -> Sink:
+        if self._controller is None:
+            self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+        return self.handler
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp_server(settings: Any, port: Callable[[], int]) -> Iterator[SmtpServer]:
+    """A (not yet started) SMTP server on a free port, with Django's SMTP backend pointed at
+    it: until ``smtp_server.start()`` the connection is refused, as with a server that is down."""
+    server = SmtpServer(port())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sink(smtp_server: SmtpServer) -> Sink:
+    """A running SMTP server with Django's SMTP backend pointed at it; what it received."""
+    return smtp_server.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 from django.core import mail as outbox
 
 from manyi.desk.cases.events import Actor
-from manyi.desk.cases.models import Case, Message
+from manyi.desk.cases.models import Case
 from manyi.desk.cases.notifications import (
     IncomingFile,
     case_id_from_message_id,
@@ -115,30 +114,6 @@ def test_status_mail_is_in_the_customers_language(
     assert "Hello Emma," in by_case[str(en.case_id)].body
     assert "there is news on your case" in by_case[str(en.case_id)].body
     assert by_case[str(en.case_id)].extra_headers["Auto-Submitted"] == "auto-generated"
-
-
-def test_a_refused_mail_is_logged_and_the_reply_is_kept(
-    agent: Any,
-    open_customer_case: Callable[..., Case],
-    settings: Any,
-    port: Callable[[], int],
-    caplog: pytest.LogCaptureFixture,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    case = open_customer_case()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port(), 2
-
-    with (
-        caplog.at_level(logging.ERROR, logger="manyi.desk.cases.notifications"),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        reply = reply_to_case(case.case_id, "Hello", actor=Actor.staff(agent))
-
-    assert Message.objects.get(pk=reply.pk).email_message_id is None
-    assert f"e-mail cases/email/reply.txt about case {case.case_id} to its contact failed" in (
-        caplog.text
-    )
 
 
 def test_each_status_mail_names_the_status_its_transition_entered(

@@ -6,13 +6,10 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable, Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from manyi.desk.cases.events import Actor
 from manyi.desk.cases.models import Case, CaseEvent, Message
@@ -24,39 +21,6 @@ from manyi.desk.channels.smtp_receiver import ReceiverController, start_receiver
 SUPPORT = "service@shop.example"
 
 
-class Sink:
-    """The customer's mail provider: keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.received: list[Envelope] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        self.received.append(envelope)
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        parsed = []
-        for envelope in self.received:
-            msg = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-            assert isinstance(msg, EmailMessage)
-            parsed.append(msg)
-        return parsed
-
-
-@pytest.fixture
-def sink(settings: Any, port: Callable[[], int]) -> Iterator[Sink]:
-    """An SMTP server on a free port, with Django's SMTP backend pointed at it."""
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield handler
-    controller.stop()
-
-
 @pytest.fixture
 def receiver(port: Callable[[], int]) -> Iterator[ReceiverController]:
     controller = start_receiver("127.0.0.1", port(), addresses=[SUPPORT])
@@ -66,7 +30,7 @@ def receiver(port: Callable[[], int]) -> Iterator[ReceiverController]:
 
 @pytest.mark.django_db(transaction=True)
 def test_agent_reply_goes_out_and_the_customers_answer_comes_back_onto_the_case(
-    sink: Sink,
+    sink: Any,
     receiver: ReceiverController,
     agent: Any,
     open_customer_case: Callable[..., Case],

@@ -3,6 +3,8 @@ limits, auto-approval rules and macros. Cases themselves are worked in the conso
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from manyi.desk.cases.models import (
@@ -106,3 +108,8 @@ class CaseAdmin(admin.ModelAdmin[Case]):
         "sla_state",
         "sla_check_at",
     )
+
+    def save_model(self, request: Any, obj: Case, form: Any, change: bool) -> None:
+        # The canonical username column follows the link, as in ``services.assign_case``.
+        obj.assignee_username = obj.assignee.get_username() if obj.assignee is not None else None
+        super().save_model(request, obj, form, change)

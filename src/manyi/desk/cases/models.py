@@ -287,14 +287,27 @@ class Case(models.Model):
         related_name="cases",
         verbose_name=_("team"),
     )
+    #: The desk's link to the agent (``assignee_user_id``); change it only through
+    #: ``services.open_case`` / ``assign_case``, which keep ``assignee_username`` in step.
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
-        db_column="assignee",
+        db_column="assignee_user_id",
         null=True,
         blank=True,
         related_name="assigned_cases",
         verbose_name=_("assignee"),
+    )
+    #: The canonical ``cases.assignee``: the agent's username, the identifier that
+    #: ``survey_responses.agent_id`` and ``case_events.actor`` carry, so that service KPIs and
+    #: survey results by agent join (``manyi.insight`` reads this column, not the id).
+    assignee_username = models.CharField(
+        _("assignee (username)"),
+        max_length=150,
+        db_column="assignee",
+        null=True,
+        blank=True,
+        editable=False,
     )
 
     refund_amount = models.DecimalField(
@@ -376,6 +389,12 @@ class Case(models.Model):
                 condition=models.Q(refund_amount__isnull=True) | models.Q(refund_amount__gte=0),
                 name="cases_refund_not_negative",
             ),
+            # The username goes with the link: both set or both empty.
+            models.CheckConstraint(
+                condition=models.Q(assignee__isnull=True, assignee_username__isnull=True)
+                | models.Q(assignee__isnull=False, assignee_username__isnull=False),
+                name="cases_assignee_username_with_user",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -414,6 +433,7 @@ class CaseEventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACH = "sla_breach", _("SLA breached")
     ORDER_EVENT = "order_event", _("Order event")
+    DELIVERY_FAILED = "delivery_failed", _("E-mail delivery failed")
 
 
 class CaseEvent(models.Model):

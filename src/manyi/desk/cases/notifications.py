@@ -1,4 +1,5 @@
-"""E-mail to customers about their case, sent after the transaction commits.
+"""E-mail to customers about their case: put in the outbox in the transaction of the change it
+is about, sent after the commit and retried by the worker (:mod:`manyi.desk.channels.outbox`).
 
 Every outgoing message gets its own ``Message-ID`` (signed, naming the case; an agent's reply also
 remembers it on its ``Message`` row), ``In-Reply-To``/``References`` that keep the case in one
@@ -13,7 +14,6 @@ import hashlib
 import logging
 import re
 import secrets
-import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.errors import HeaderParseError
@@ -21,13 +21,13 @@ from email.headerregistry import Address
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from manyi.desk.cases.models import Attachment, Case, Message, MessageDirection
-from manyi.desk.cases.states import TRANSITIONS
+from manyi.desk.channels.models import MailPurpose, OutgoingMail
+from manyi.desk.channels.outbox import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -153,17 +153,19 @@ def _thread_headers(case: Case, exclude: int | None) -> dict[str, str]:
     return {"In-Reply-To": (theirs or chain)[-1], "References": " ".join(references)}
 
 
-def _send(
+def _queue(
     case: Case,
     template: str,
     context: dict[str, object],
     *,
+    purpose: str,
     record: Message | None = None,
     auto: str | None = None,
-) -> str | None:
-    """Render ``template`` in the case's language and mail it to the contact; returns the
-    Message-ID, or ``None`` when the mail server refused it (logged: the case is already
-    saved, and an error here must not turn the customer's or agent's request into a 500).
+) -> OutgoingMail:
+    """Render ``template`` in the case's language and put the mail to the contact in the outbox.
+
+    Call inside the transaction of the change the mail is about: it is recorded with it and
+    sent after the commit (and retried by the worker if the mail server is away).
 
     ``auto`` is the RFC 3834 ``Auto-Submitted`` value for mails no person wrote, so that the
     customer's own auto-responder does not answer them (and start a mail loop).
@@ -184,7 +186,6 @@ def _send(
             },
         )
     headers = {
-        "Message-ID": message_id,
         "X-Manyi-Case": str(case.case_id),
         # Exchange and Outlook: no out-of-office answers to these.
         "X-Auto-Response-Suppress": "All",
@@ -192,55 +193,51 @@ def _send(
     }
     if auto:
         headers["Auto-Submitted"] = auto
-    email = EmailMessage(
+    return queue_mail(
+        purpose=purpose,
+        to=[_recipient(case)],
         subject=_one_line(f"[{case.number}] {case.subject}"),
         body=body,
-        from_email=support_address(),
-        to=[_recipient(case)],
-        reply_to=[support_address()],
+        message_id=message_id,
         headers=headers,
+        from_email=support_address(),
+        reply_to=[support_address()],
+        case=case,
+        reply=record,
     )
-    if record is not None:
-        for a in record.attachments.all():
-            with a.file.open("rb") as fh:
-                email.attach(a.filename, fh.read(), a.content_type)
-    try:
-        email.send()
-    except (smtplib.SMTPException, OSError):
-        log.exception("e-mail %s about case %s to its contact failed", template, case.case_id)
+
+
+def queue_acknowledgement(case: Case) -> OutgoingMail | None:
+    """Acknowledge a new case to its contact, with the link to follow it (in the transaction
+    that opens it)."""
+    if not case.contact_email:
         return None
-    return message_id
+    return _queue(
+        case, "cases/email/opened.txt", {}, purpose=MailPurpose.ACKNOWLEDGEMENT, auto="auto-replied"
+    )
 
 
-def case_opened(case_id: int) -> None:
-    """Acknowledge a new case to its contact, with the link to follow it."""
-    case = Case.objects.filter(case_id=case_id).first()
-    if case is None or not case.contact_email:
-        return
-    message_id = _send(case, "cases/email/opened.txt", {}, auto="auto-replied")
-    log.info("case %s acknowledged as %s", case_id, message_id)
+def queue_status_mail(case: Case, transition: str) -> OutgoingMail | None:
+    """Tell the contact where the case now stands, for the transitions worth a mail (in the
+    transaction of the transition, after the case was saved: the mail names the status it
+    entered and the amounts it set)."""
+    if transition not in NOTIFY_TRANSITIONS or not case.contact_email:
+        return None
+    context: dict[str, object] = {"transition": transition}
+    return _queue(
+        case, "cases/email/status.txt", context, purpose=MailPurpose.STATUS, auto="auto-generated"
+    )
 
 
-def status_changed(case_id: int, transition: str) -> None:
-    """Tell the contact where the case now stands (for the transitions worth a mail)."""
-    from manyi.desk.channels.progress import customer_label
-
-    if transition not in NOTIFY_TRANSITIONS:
-        return
-    case = Case.objects.filter(case_id=case_id).first()
-    if case is None or not case.contact_email:
-        return
-    # The status this transition entered, even if a later one committed before this mail.
-    target = TRANSITIONS[transition].target or case.status
-    context: dict[str, object] = {"transition": transition, "status_label": customer_label(target)}
-    _send(case, "cases/email/status.txt", context, auto="auto-generated")
-
-
-def send_reply(message_id: int) -> None:
-    """E-mail an agent's reply and remember its Message-ID for threading."""
-    message = Message.objects.select_related("case").filter(pk=message_id).first()
-    if message is None or not message.case.contact_email:
-        return
-    sent_id = _send(message.case, "cases/email/reply.txt", {"message": message}, record=message)
-    if sent_id is not None:
-        Message.objects.filter(pk=message.pk).update(email_message_id=sent_id)
+def queue_reply(message: Message) -> OutgoingMail | None:
+    """E-mail an agent's reply with its files (in the transaction that records it); the
+    reply's ``email_message_id`` is set once the mail went out."""
+    if not message.case.contact_email:
+        return None
+    return _queue(
+        message.case,
+        "cases/email/reply.txt",
+        {"message": message},
+        purpose=MailPurpose.REPLY,
+        record=message,
+    )

@@ -1,5 +1,6 @@
 """State changes of cases: every verb runs in one transaction, locks the case row, checks the
-rules, writes its audit event, refreshes the SLA cache and queues notifications on commit.
+rules, writes its audit event, refreshes the SLA cache and puts its e-mail in the outbox (sent
+after the commit, retried by the worker).
 
 Callers pass ``expected_version`` (the ``Case.version`` they read) when a person acted on what
 they saw; if the case changed in between, :class:`CaseConflict` is raised and nothing is written.
@@ -191,6 +192,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
                 errors["team"] = _("No team “%(team)s”.") % {"team": new.team}
         # Checked here rather than left to the foreign keys: a bad id must be a field error,
         # not an IntegrityError at commit.
+        assignee = None
         if new.assignee_id is not None:
             assignee = _active_user(new.assignee_id)
             if assignee is None or not may_work_cases(assignee):
@@ -229,7 +231,8 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
             contact_email=new.contact_email,
             contact_phone=new.contact_phone,
             team=team,
-            assignee_id=new.assignee_id,
+            assignee=assignee,
+            assignee_username=assignee.get_username() if assignee is not None else None,
             refund_amount=refund_amount,
             currency=new.currency or (order.currency if order else "CNY"),
             opened_at=now,
@@ -279,8 +282,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
                     "decided_at",
                 ]
             )
-        case_id = case.case_id
-        transaction.on_commit(lambda: notifications.case_opened(case_id))
+        notifications.queue_acknowledgement(case)
     return case
 
 
@@ -483,7 +485,7 @@ def transition_case(
                 data={"decision": case.decision, "amount": str(case.refund_amount or "")},
             )
         _save(case, now, changed)
-        transaction.on_commit(lambda: notifications.status_changed(case_id, name))
+        notifications.queue_status_mail(case, name)
     return case
 
 
@@ -534,7 +536,9 @@ def assign_case(
             if case.assignee_id != user.pk:
                 data["assignee"] = [case.assignee_id, user.get_username()]
                 case.assignee = user
-                changed.add("assignee")
+                # The canonical column: analysis and survey results know agents by username.
+                case.assignee_username = user.get_username()
+                changed |= {"assignee", "assignee_username"}
         if not changed:
             return case
         record_event(case, CaseEventKind.ASSIGNED, actor=actor, at=now, data=data)
@@ -623,9 +627,8 @@ def reply_to_case(
             case.first_response_at = now
             changed.add("first_response_at")
         _save(case, now, changed)
-        message_id = message.pk
-        if channel == CaseChannel.EMAIL and case.contact_email:
-            transaction.on_commit(lambda: notifications.send_reply(message_id))
+        if channel == CaseChannel.EMAIL:
+            notifications.queue_reply(message)
     return message
 
 

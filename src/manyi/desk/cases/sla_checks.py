@@ -4,7 +4,8 @@ Only cases whose cached ``sla_check_at`` has passed are looked at, so a run over
 costs one indexed query plus the few cases that are due. Each case is recomputed from its event
 log (``clocks.refresh_sla``) under its row lock; refreshing the cache does not bump the case's
 ``version``, since nobody changed the case. Warnings and breaches are written to the case's log
-once per clock and due instant, and e-mailed to the assignee (or the team) on commit.
+once per clock and due instant, and e-mailed to the assignee (or the team) through the outbox
+(sent after the commit, retried if the mail server is away).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +23,10 @@ from django.utils.translation import gettext as _
 from manyi.desk.cases.clocks import compute_case_clocks, refresh_sla
 from manyi.desk.cases.events import Actor, record_event
 from manyi.desk.cases.models import Case, CaseEventKind
+from manyi.desk.cases.notifications import mail_domain
 from manyi.desk.cases.states import OPEN_STATUSES
+from manyi.desk.channels.models import MailPurpose
+from manyi.desk.channels.outbox import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +124,15 @@ def _record(case: Case, kind: str, clock: str, due: datetime, now: datetime) -> 
             "clock": clock.replace("_", " "),
         }
     link = f"{settings.MANYI_SITE_URL.rstrip('/')}/desk/cases/{case_id}/"
-    transaction.on_commit(
-        lambda: send_mail(title, f"{subject}\n\n{link}\n", None, recipients, fail_silently=True)
+    queue_mail(
+        purpose=MailPurpose.SLA,
+        to=recipients,
+        subject=title,
+        body=f"{subject}\n\n{link}\n",
+        # Not one of the case's signed ids: an agent answering this mail must not land on
+        # the customer's thread.
+        message_id=make_msgid(domain=mail_domain()),
+        case=case,
     )
 
 
