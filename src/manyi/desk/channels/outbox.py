@@ -69,7 +69,8 @@ def backoff(attempts: int) -> timedelta:
     cap = retry_cap()
     if attempts > 20:  # 2**20 minutes is past any sensible cap; avoid huge numbers
         return cap
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), cap)
+    wait: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(wait, cap)
 
 
 def queue_mail(
@@ -300,6 +301,8 @@ def _note_on_case(mail: OutgoingMail, now: datetime, error: SendError) -> None:
     The note is the mail server's answer as it came (not translated); the timeline adds the
     recipient and what the mail was from ``data``.
     """
+    if mail.case_id is None:
+        return
     case = Case.objects.select_for_update().filter(pk=mail.case_id).first()
     if case is None:
         return
