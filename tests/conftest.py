@@ -44,6 +44,7 @@ def _seed_rows(request: pytest.FixtureRequest) -> Iterator[None]:
         from django.apps import apps
         from django.utils import timezone
 
+        from manyi.desk.accounts.access import clear as clear_access_cache
         from manyi.desk.cases.defaults import install_defaults
         from manyi.desk.cases.models import ApprovalLimit, BusinessCalendar
         from manyi.desk.surveys.models import Instrument
@@ -53,6 +54,8 @@ def _seed_rows(request: pytest.FixtureRequest) -> Iterator[None]:
             install_defaults(apps)
         if not Instrument.objects.exists():
             install_standard(apps, timezone.now())
+        # Rolled-back tests reuse user ids; a cached answer must not outlive its test.
+        clear_access_cache()
     yield
 
 

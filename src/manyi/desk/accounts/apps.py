@@ -8,3 +8,8 @@ class AccountsConfig(AppConfig):
     name = "manyi.desk.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from manyi.desk.accounts.access import connect_signals
+
+        connect_signals()

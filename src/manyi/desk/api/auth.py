@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from manyi.desk.accounts.access import prime
 from manyi.desk.accounts.tokens import TokenError, authenticate_token
 from manyi.desk.api.errors import ApiError
 
@@ -59,7 +60,7 @@ class BearerToken(HttpBearer):
                 exc.message,
                 headers={"WWW-Authenticate": 'Bearer realm="manyi", error="invalid_token"'},
             ) from None
-        return _require(check.user, self.permission)
+        return _require(prime(check.user), self.permission)
 
 
 class StaffSession(APIKeyCookie):
@@ -83,7 +84,7 @@ class StaffSession(APIKeyCookie):
         # token", not a puzzling CSRF refusal.
         if check_csrf(request) is not None:
             raise ApiError(403, "csrf_failed", _("Send the CSRF token (X-CSRFToken header)."))
-        return _require(user, self.permission)
+        return _require(prime(user), self.permission)
 
 
 def api_auth(permission: str | None = None) -> list[Any]:

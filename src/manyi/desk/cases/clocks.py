@@ -7,6 +7,7 @@ corrected history (a back-dated phone call, a forgotten "waiting on customer") r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -41,10 +42,21 @@ def choose_policy(kind: str, priority: str, channel: str) -> SlaPolicy | None:
     return chosen
 
 
+#: Parsed calendars by their JSON text: a calendar is parsed once per process, not per request
+#: (the parsed form is immutable; an edited calendar has another text).
+_CALENDARS: dict[str, sla.BusinessCalendar] = {}
+
+
 def calendar_of(model: BusinessCalendar | None) -> sla.BusinessCalendar:
     if model is None:
         return sla.BusinessCalendar.always_open(settings.TIME_ZONE)
-    return sla.BusinessCalendar.from_config(model.config)
+    key = json.dumps(model.config, sort_keys=True)
+    parsed = _CALENDARS.get(key)
+    if parsed is None:
+        if len(_CALENDARS) >= 64:
+            _CALENDARS.clear()
+        parsed = _CALENDARS[key] = sla.BusinessCalendar.from_config(model.config)
+    return parsed
 
 
 def targets_of(policy: SlaPolicy) -> sla.SlaTargets:

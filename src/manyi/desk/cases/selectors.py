@@ -54,7 +54,9 @@ def get_case(user: Any, case_id: int) -> Case:
     user may not see, so its existence is not disclosed."""
     case = (
         visible_cases(user)
-        .select_related("customer", "order", "team", "assignee", "sla_policy", "decided_by")
+        .select_related(
+            "customer", "order", "team", "assignee", "sla_policy__calendar", "decided_by"
+        )
         .filter(case_id=case_id)
         .first()
     )

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "manyi.desk.accounts.middleware.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -182,6 +183,9 @@ MANYI_SITE_URL = os.environ.get("MANYI_SITE_URL", "http://localhost:8000")
 MANYI_CASE_LINK_DAYS = int(os.environ.get("MANYI_CASE_LINK_DAYS", "30"))
 #: The shared secret of inbound webhooks (X-Manyi-Signature, HMAC-SHA256); empty turns them off.
 MANYI_WEBHOOK_SECRET = os.environ.get("MANYI_WEBHOOK_SECRET", "")
+#: Seconds a process keeps a user's permissions, roles and teams (manyi.desk.accounts.access);
+#: a role removed elsewhere takes effect within this time. 0 reads them on every request.
+MANYI_ACCESS_CACHE_SECONDS = float(os.environ.get("MANYI_ACCESS_CACHE_SECONDS", "5"))
 
 # Caches: the default one stays per process; "dashboards" holds computed dashboard figures on
 # disk under MANYI_HOME, shared by the web and worker processes (docs/dashboards.md).
