@@ -61,8 +61,9 @@ class SurveyPage:
         return self.invitation.answered_at is not None
 
 
-def get_survey_page(invitation_id: int) -> SurveyPage | None:
-    """An issued invitation with its questions and the answers given so far (5 queries)."""
+def get_survey_page(invitation_id: int, *, with_answers: bool = True) -> SurveyPage | None:
+    """An issued invitation with its questions and the answers given so far (5 queries; 3
+    without the answers, which a submitted form replaces anyway)."""
     invitation = (
         Invitation.objects.select_related("rule")
         .filter(pk=invitation_id, status=InvitationStatus.ISSUED)
@@ -72,6 +73,8 @@ def get_survey_page(invitation_id: int) -> SurveyPage | None:
         return None
     versions = list_pinned_versions(invitation_id)
     values: dict[str, str] = {}
+    if not with_answers:
+        return SurveyPage(invitation, versions, values)
     for code, item, value in SurveyAnswer.objects.filter(
         response__invitation_id=invitation_id
     ).values_list("response__instrument_id", "item", "value"):

@@ -8,7 +8,7 @@ all or nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -222,14 +222,21 @@ def submit_response(
     *,
     language: str | None = None,
     now: datetime | None = None,
+    versions: Sequence[InstrumentVersion] | None = None,
 ) -> list[SurveyResponse]:
     """Record the customer's answers to an open invitation, or replace the ones they gave.
 
     One response per instrument of the invitation; the agent and team of the case are copied
     on the first answer. ``language`` is the one the page was answered in (default: the
-    invitation's). Raises :class:`SurveyError`: ``NOT_FOUND``, ``CLOSED`` (expired or
-    closed early: nothing changes any more), ``INVALID`` with messages per field. Nothing is
-    written unless every answer is valid.
+    invitation's). ``versions`` are the invitation's pinned versions with their questions
+    (:func:`~manyi.desk.surveys.selectors.list_pinned_versions`) when the caller has read them
+    already: they are fixed when the invitation is issued and a published version never
+    changes, so they need not be read again under the lock. Raises :class:`SurveyError`:
+    ``NOT_FOUND``, ``CLOSED`` (expired or closed early: nothing changes any more), ``INVALID``
+    with messages per field. Nothing is written unless every answer is valid.
+
+    The writes are batched (one statement per table, whatever the number of instruments): the
+    public page is the desk's busiest writer.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -243,7 +250,8 @@ def submit_response(
             raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
         if not is_open(invitation, now):
             raise SurveyError(SurveyErrorCode.CLOSED, _("This survey is closed."))
-        versions = list_pinned_versions(invitation.pk)
+        if versions is None:
+            versions = list_pinned_versions(invitation.pk)
         submission = parse_submission(versions, data)
         if submission.errors:
             raise SurveyError(
@@ -255,15 +263,15 @@ def submit_response(
             raise SurveyError(SurveyErrorCode.INVALID, _("Answer at least one question."))
         existing = {r.instrument_id: r for r in invitation.responses.all()}
         case = invitation.case
-        items = _order_items(invitation)
         written: list[SurveyResponse] = []
+        created: list[SurveyResponse] = []
         for version in versions:
             code = version.instrument_id
             if not submission.answered(code):
                 continue
             response = existing.get(code)
             if response is None:
-                response = SurveyResponse.objects.create(
+                response = SurveyResponse(
                     invitation=invitation,
                     version=version,
                     instrument_id=code,
@@ -277,24 +285,35 @@ def submit_response(
                     channel=invitation.channel,
                     language=language or invitation.language,
                 )
-                ResponseItem.objects.bulk_create(
-                    ResponseItem(response=response, order_item_id=i) for i in items
-                )
+                created.append(response)
             else:
                 response.updated_at = now
                 response.language = language or response.language
-                response.save(update_fields=["updated_at", "language"])
-                response.answers.all().delete()
-                response.text_answers.all().delete()
-            SurveyAnswer.objects.bulk_create(
-                SurveyAnswer(response=response, item=item, value=value)
-                for item, value in submission.numbers.get(code, {}).items()
-            )
-            SurveyTextAnswer.objects.bulk_create(
-                SurveyTextAnswer(response=response, item=item, text=text)
-                for item, text in submission.texts.get(code, {}).items()
-            )
             written.append(response)
+        replaced = [r for r in written if r.instrument_id in existing]
+        if replaced:
+            SurveyResponse.objects.bulk_update(replaced, ["updated_at", "language"])
+            SurveyAnswer.objects.filter(response__in=replaced).delete()
+            SurveyTextAnswer.objects.filter(response__in=replaced).delete()
+        if created:
+            # The key is made here (uuid), so bulk_create needs no RETURNING on any database.
+            SurveyResponse.objects.bulk_create(created)
+            items = _order_items(invitation)
+            ResponseItem.objects.bulk_create(
+                ResponseItem(response=response, order_item_id=i)
+                for response in created
+                for i in items
+            )
+        SurveyAnswer.objects.bulk_create(
+            SurveyAnswer(response=response, item=item, value=value)
+            for response in written
+            for item, value in submission.numbers.get(response.instrument_id, {}).items()
+        )
+        SurveyTextAnswer.objects.bulk_create(
+            SurveyTextAnswer(response=response, item=item, text=text)
+            for response in written
+            for item, text in submission.texts.get(response.instrument_id, {}).items()
+        )
         if invitation.answered_at is None:
             invitation.answered_at = now
             invitation.save(update_fields=["answered_at"])

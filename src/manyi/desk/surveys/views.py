@@ -75,7 +75,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     check = read_survey_token(token, link_days=get_settings().link_days)
     if check.invitation_id is None:
         return _problem(request, check.problem or "invalid")
-    page = get_survey_page(check.invitation_id)
+    # A POST shows the form again only when it fails, with what was sent: the stored answers
+    # are not needed then.
+    page = get_survey_page(check.invitation_id, with_answers=request.method != "POST")
     if page is None:
         return _problem(request, "invalid")
     invitation = page.invitation
@@ -88,7 +90,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             with translation.override(lang):  # the messages are in the page's language
-                submit_response(invitation.pk, request.POST, language=lang, now=now)
+                submit_response(
+                    invitation.pk, request.POST, language=lang, now=now, versions=page.versions
+                )
         except SurveyError as exc:
             if exc.code == SurveyErrorCode.CLOSED:
                 return _closed(request, invitation, lang)

@@ -1,0 +1,594 @@
+"""Load on the public survey pages: customers answering, then changing their answers, at 32
+concurrent clients.
+
+The desk runs as it would in production: gunicorn WSGI workers on PostgreSQL. The load comes
+from separate client processes on loopback (keep-alive HTTP/1.1 connections, one per client),
+each doing what a phone browser does without JavaScript: GET the survey page ``/s/<token>/``,
+take the CSRF token from the form and the cookie, POST the form, follow the redirect to the
+thank-you page. The invitations are real: the after-delivery rule (DSR + NPS) of the bundled
+Olist sample, scheduled by the trigger scan and issued by the worker's sending step; the rule
+is copied (and the fatigue rule switched off) until there are enough invitations for every
+client to answer distinct ones for the whole phase.
+
+Phases: a 3 s warm-up on invitations of its own; "answer" (each client answers invitations
+nobody answered before); "edit" (each client submits again the invitations it answered in
+"answer": the response is replaced, not duplicated). Afterwards the database is counted.
+
+    python scripts/with_postgres.py -- .venv/bin/python benchmarks/survey_load.py
+
+(``MANYI_TEST_DATABASE_URL`` names the PostgreSQL database; ``with_postgres.py`` starts a
+throwaway cluster when it is not set.) Results go to ``docs/benchmarks/survey.md``; run
+``scripts/build_benchmarks_doc.py`` afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "benchmarks" / "survey.md"
+WARM_UP_SECONDS = 3.0
+#: The value every edit gives the NPS question; first answers use 0–9, so the number of NPS
+#: answers equal to it after the run is the number of edits that reached the database.
+EDITED_NPS = 10
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def django_env(database_url: str, home: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MANYI_DATABASE_URL": database_url,
+        "MANYI_HOME": home,
+        "MANYI_SECRET_KEY": "benchmark-only-" + "k" * 50,
+        "MANYI_EMAIL_URL": "locmem://",
+        "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
+    }
+
+
+def prepare(database_url: str, home: str, invitations: int) -> dict[str, Any]:
+    """Migrate, import the bundled Olist sample and issue at least ``invitations`` link-only
+    invitations of after-delivery rules (DSR + NPS); in a subprocess so this process never
+    opens a database connection of its own. Returns the invitations' signed tokens."""
+    script = r"""
+import json, math, sys, time, django
+django.setup()
+from datetime import timedelta
+from django.core.management import call_command
+from django.utils import timezone
+call_command("migrate", interactive=False, verbosity=0)
+from manyi.data import open_reader
+from manyi.data.samples import sample_path
+from manyi.desk.commerce.services import import_source
+from manyi.desk.commerce.models import Order
+from manyi.desk.surveys.links import make_survey_token
+from manyi.desk.surveys.models import (
+    Invitation, InvitationStatus, RuleInstrument, SurveyResponse, SurveyRule, SurveySettings,
+)
+from manyi.desk.surveys.sending import issue_due_invitations
+from manyi.desk.surveys.triggers import scan_triggers
+
+wanted = int(sys.argv[1])
+started = time.perf_counter()
+import_source(open_reader("olist", sample_path("olist")), kind="olist", source="sample")
+delivered = Order.objects.filter(status="delivered").exclude(delivered_at=None)
+first = delivered.earliest("delivered_at").delivered_at
+copies = math.ceil(wanted / delivered.count())
+# Several invitations per order need the fatigue rule off and no reminders (e-mail is off:
+# Olist has no addresses, so every invitation is "link only").
+SurveySettings.objects.filter(pk=1).update(fatigue_days=0, reminder_after_days=None)
+SurveyRule.objects.filter(code="after_case").update(active=False)
+base = SurveyRule.objects.get(code="after_delivery")
+codes = ["after_delivery"] + [f"bench_delivery_{k}" for k in range(1, copies)]
+for k, code in enumerate(codes[1:], start=1):
+    rule = SurveyRule.objects.create(
+        code=code, name=f"{base.name} ({k})", trigger=base.trigger, delay_hours=base.delay_hours,
+        grace_days=0, checkpoint_at=first, default_language="en",
+    )
+    RuleInstrument.objects.bulk_create(
+        RuleInstrument(rule=rule, instrument_id=ri.instrument_id, position=ri.position)
+        for ri in base.rule_instruments.all()
+    )
+SurveyRule.objects.filter(code="after_delivery").update(
+    checkpoint_at=first, grace_days=0, default_language="en"
+)
+now = timezone.now()
+scan_triggers(now)
+while issue_due_invitations(now, limit=2000).link_only:
+    pass
+issued = Invitation.objects.filter(status=InvitationStatus.ISSUED).order_by("id")
+issued = list(issued.values_list("id", flat=True))
+print(json.dumps({
+    "tokens": [make_survey_token(i) for i in issued],
+    "copies": copies,
+    "orders": delivered.count(),
+    "responses_before": SurveyResponse.objects.count(),
+    "prepare_seconds": time.perf_counter() - started,
+}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(invitations)],
+        env=django_env(database_url, home),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"preparing the database failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def count_rows(database_url: str, home: str) -> dict[str, Any]:
+    """What the run left in the database, counted independently of the clients."""
+    script = r"""
+import json, sys, django
+django.setup()
+from django.db.models import Count, F
+from manyi.desk.surveys.models import Invitation, SurveyAnswer, SurveyResponse, SurveyTextAnswer
+responses = SurveyResponse.objects
+answers = {
+    code: sorted(set(
+        responses.filter(instrument_id=code).annotate(n=Count("answers", distinct=True),
+        t=Count("text_answers", distinct=True)).values_list("n", "t")
+    ))
+    for code in ("dsr", "nps")
+}
+print(json.dumps({
+    "responses": responses.count(),
+    "by_instrument": dict(responses.values_list("instrument").annotate(n=Count("pk"))),
+    "answered_invitations": Invitation.objects.exclude(answered_at=None).count(),
+    "answered_with_responses": Invitation.objects.exclude(answered_at=None)
+        .annotate(n=Count("responses")).filter(n=2).count(),
+    "duplicates": responses.values("invitation_id", "instrument_id").annotate(n=Count("pk"))
+        .filter(n__gt=1).count(),
+    "answer_shapes": answers,
+    "edited_responses": responses.filter(updated_at__gt=F("answered_at")).count(),
+    "edited_nps_answers": SurveyAnswer.objects.filter(item="nps", value=int(sys.argv[1])).count(),
+    "answers": SurveyAnswer.objects.count(),
+    "text_answers": SurveyTextAnswer.objects.count(),
+}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(EDITED_NPS)],
+        env=django_env(database_url, home),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"counting failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the clients ------------------------------------------------------------------------------
+
+_CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Browser:
+    """One phone browser without JavaScript: one keep-alive connection and a cookie jar."""
+
+    def __init__(self, port: int) -> None:
+        self.origin = f"http://127.0.0.1:{port}"
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, referer: str = ""
+    ) -> tuple[int, bytes, str, float]:
+        headers = {"Accept": "text/html", "Accept-Language": "en"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = self.origin
+            headers["Referer"] = self.origin + referer
+        started = time.perf_counter()
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        raw = response.read()
+        elapsed = time.perf_counter() - started
+        for header in response.msg.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, raw, response.getheader("Location") or "", elapsed
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def answers(n: int, *, edit: bool) -> dict[str, str]:
+    """The form a customer sends: first answers vary with ``n``; an edit changes every one."""
+    if edit:
+        return {
+            "dsr.as_described": "5",
+            "dsr.service": "5",
+            "dsr.logistics": "5",
+            "nps.nps": str(EDITED_NPS),
+            "nps.why": "Changed my mind: the seller called back and sorted it out.",
+        }
+    return {
+        "dsr.as_described": str(1 + n % 5),
+        "dsr.service": str(1 + (n + 1) % 5),
+        "dsr.logistics": str(1 + (n + 2) % 5),
+        "nps.nps": str(n % 10),
+        "nps.why": "Entrega rápida, produto conforme o anúncio.",
+    }
+
+
+def answer_once(browser: Browser, token: str, n: int, *, edit: bool) -> tuple[list[Any], str]:
+    """GET the page, POST the form, follow the redirect. Returns the timed steps
+    ``(step, status, seconds)`` and an error text ("" when the submission was accepted)."""
+    path = f"/s/{token}/"
+    steps: list[Any] = []
+    status, page, _, took = browser.request("GET", path)
+    steps.append(("page", status, took))
+    if status != 200:
+        return steps, f"GET {status}: {page[:200]!r}"
+    found = _CSRF_FIELD.search(page)
+    if found is None:
+        return steps, "no CSRF token in the form"
+    if edit and b'data-testid="already-answered"' not in page:
+        return steps, "the page of an answered survey does not say so"
+    form = {"csrfmiddlewaretoken": found.group(1).decode(), "lang": "en", **answers(n, edit=edit)}
+    status, body, location, took = browser.request("POST", path, form, referer=path)
+    steps.append(("submit", status, took))
+    if status != 302 or "/thanks/" not in location:
+        return steps, f"POST {status}: {body[:200]!r}"
+    status, body, _, took = browser.request(
+        "GET", urlsplit(location)._replace(scheme="", netloc="").geturl()
+    )
+    steps.append(("thanks", status, took))
+    if status != 200:
+        return steps, f"thanks {status}: {body[:200]!r}"
+    return steps, ""
+
+
+def client_process(
+    index: int, port: int, phase: str, seconds: float, shares: list[list[str]], queue: Any
+) -> None:
+    """One client process with one thread per share, each its own browser; a thread answers
+    the tokens of its share in order until they run out or the time is up."""
+    import threading
+
+    lock = threading.Lock()
+    steps: list[Any] = []
+    accepted: list[list[str]] = [[] for _ in shares]
+    errors: list[str] = []
+    spans: list[tuple[float, float]] = []
+    exhausted: list[bool] = []
+    deadline = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        browser = Browser(port)
+        local: list[Any] = []
+        local_errors: list[str] = []
+        began = time.time()
+        ran_out = True
+        for i, token in enumerate(shares[n]):
+            if time.perf_counter() >= deadline:
+                ran_out = False
+                break
+            number = index * 100_000 + n * 1_000 + i
+            attempt = time.perf_counter()
+            try:
+                done, error = answer_once(browser, token, number, edit=phase == "edit")
+            except (OSError, http.client.HTTPException) as exc:  # a timeout, a reset
+                # Counted as a failed page request that took the whole attempt.
+                took = time.perf_counter() - attempt
+                done, error = [("page", 0, took)], f"{type(exc).__name__}: {exc}"
+                browser.close()
+                browser = Browser(port)
+            local.extend(done)
+            if error:
+                if len(local_errors) < 5:
+                    local_errors.append(error)
+            else:
+                accepted[n].append(token)
+        ended = time.time()
+        browser.close()
+        with lock:
+            steps.extend(local)
+            errors.extend(local_errors)
+            spans.append((began, ended))
+            exhausted.append(ran_out)
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(len(shares))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    queue.put(
+        {
+            "index": index,
+            "steps": steps,
+            "accepted": accepted,
+            "errors": errors,
+            "spans": spans,
+            "ran_out": any(exhausted),
+        }
+    )
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return 1000 * values[int(q * (len(values) - 1))] if values else None
+
+
+def run_phase(
+    phase: str, *, port: int, seconds: float, shares: list[list[list[str]]]
+) -> dict[str, Any]:
+    """Run ``phase`` with one process per entry of ``shares`` (a list of token lists, one per
+    client thread). The rate is over the clients' own span, process start-up excluded."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [
+        ctx.Process(target=client_process, args=(p, port, phase, seconds, share, queue))
+        for p, share in enumerate(shares)
+    ]
+    for proc in procs:
+        proc.start()
+    parts = sorted((queue.get() for _ in procs), key=lambda part: part["index"])
+    for proc in procs:
+        proc.join()
+    spans = [s for part in parts for s in part["spans"]]
+    span = max(e for _, e in spans) - min(b for b, _ in spans) if spans else 0.0
+    steps = [s for part in parts for s in part["steps"]]
+    accepted = [part["accepted"] for part in parts]
+    submitted = sum(len(tokens) for share in accepted for tokens in share)
+    by_step: dict[str, dict[str, Any]] = {}
+    for step in ("page", "submit", "thanks"):
+        mine = [(status, took) for name, status, took in steps if name == step]
+        latencies = sorted(took for _, took in mine)
+        by_step[step] = {
+            "requests": len(mine),
+            "errors": sum(1 for status, _ in mine if status not in (200, 302)),
+            "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+            "p95_ms": _percentile(latencies, 0.95),
+            "p99_ms": _percentile(latencies, 0.99),
+        }
+    return {
+        "phase": phase,
+        "submitted": submitted,
+        "failed": sum(1 for name, status, _ in steps if name == "page") - submitted,
+        "per_second": submitted / span if span else 0.0,
+        "span": span,
+        "ran_out": any(part["ran_out"] for part in parts),
+        "steps": by_step,
+        "accepted": accepted,
+        "error_samples": [e for part in parts for e in part["errors"]][:5],
+    }
+
+
+def split(tokens: list[str], processes: int, per: int) -> list[list[list[str]]]:
+    """Deal ``tokens`` to ``processes × per`` clients, so that no two clients share one."""
+    clients = processes * per
+    return [[tokens[p * per + n :: clients] for n in range(per)] for p in range(processes)]
+
+
+def start_server(
+    database_url: str, home: str, port: int, workers: int, threads: int
+) -> subprocess.Popen[bytes]:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "manyi.desk.config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        env=django_env(database_url, home),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def wait_until_serving(port: int, clients: int, timeout: float = 300.0) -> None:
+    """Until ``clients`` concurrent requests have all been answered: gunicorn accepts
+    connections before its workers have loaded the application, and a cold worker on a busy
+    machine takes longer than any request should."""
+    import threading
+
+    deadline = time.monotonic() + timeout
+    failures: list[str] = []
+
+    def one() -> None:
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+                conn.request("GET", "/s/not-a-survey/")
+                status = conn.getresponse().status
+                conn.close()
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.5)
+                continue
+            if status == 404:  # the "this link does not work" page: the app answered
+                return
+            failures.append(f"readiness probe answered {status}")
+            return
+        failures.append("the server did not answer in time")
+
+    probes = [threading.Thread(target=one) for _ in range(clients)]
+    for probe in probes:
+        probe.start()
+    for probe in probes:
+        probe.join()
+    if failures:
+        raise SystemExit(failures[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--invitations",
+        type=int,
+        default=None,
+        help="invitations to issue (default: enough for 600 answers/s over the phase)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
+    args = parser.parse_args()
+    database_url = os.environ.get("MANYI_TEST_DATABASE_URL")
+    if not database_url or not database_url.startswith("postgres"):
+        raise SystemExit("run through scripts/with_postgres.py (needs MANYI_TEST_DATABASE_URL)")
+    if args.clients % args.processes:
+        raise SystemExit("--clients must be a multiple of --processes")
+    per = args.clients // args.processes
+    warm_count = args.clients * 40
+    wanted = args.invitations or warm_count + math.ceil(600 * args.seconds)
+    home = tempfile.mkdtemp(prefix="manyi-bench-home-")
+    setup = prepare(database_url, home, wanted)
+    tokens: list[str] = setup["tokens"]
+    port = free_port()
+    server = start_server(database_url, home, port, args.workers, args.threads)
+    try:
+        wait_until_serving(port, args.clients)
+        # Warm-up on invitations of its own: connections, imports, template caches.
+        warm = run_phase(
+            "answer",
+            port=port,
+            seconds=WARM_UP_SECONDS,
+            shares=split(tokens[:warm_count], args.processes, per),
+        )
+        first = run_phase(
+            "answer",
+            port=port,
+            seconds=args.seconds,
+            shares=split(tokens[warm_count:], args.processes, per),
+        )
+        # Each client changes the answers it gave, in the order it gave them.
+        edit = run_phase("edit", port=port, seconds=args.seconds, shares=first["accepted"])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    counts = count_rows(database_url, home)
+    report(args, setup, warm, first, edit, counts, len(tokens))
+
+
+def report(
+    args: argparse.Namespace,
+    setup: dict[str, Any],
+    warm: dict[str, Any],
+    first: dict[str, Any],
+    edit: dict[str, Any],
+    counts: dict[str, Any],
+    issued: int,
+) -> None:
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1f}"
+
+    rows = []
+    for r in (first, edit):
+        for step, label in (
+            ("page", "GET page"),
+            ("submit", "POST form"),
+            ("thanks", "GET thanks"),
+        ):
+            s = r["steps"][step]
+            rate = f"{r['per_second']:,.0f}" if step == "submit" else ""
+            rows.append(
+                f"| {r['phase']} | {label} | {s['requests']:,} | {s['errors']} | {rate} | "
+                f"{fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} |"
+            )
+    answered = warm["submitted"] + first["submitted"]
+    new_responses = counts["responses"] - setup["responses_before"]
+    lost = 2 * answered - new_responses
+    shapes = counts["answer_shapes"]
+    shapes_ok = shapes.get("dsr") in ([], [[3, 0]]) and shapes.get("nps") in ([], [[1, 1]])
+    edits_seen = counts["edited_nps_answers"]
+    ran_out = [r["phase"] for r in (first, edit) if r["ran_out"]]
+    ran_out_note = (
+        f" ({', '.join(ran_out)}: a client ran out of invitations before the time was up)"
+        if ran_out
+        else ""
+    )
+    both = counts["answered_with_responses"]
+    shapes_note = "yes" if shapes_ok else f"no ({shapes})"
+    text = f"""## Survey answers under load (public pages, PostgreSQL, gunicorn)
+
+`python scripts/with_postgres.py -- .venv/bin/python benchmarks/survey_load.py`
+
+{args.clients} concurrent clients in {args.processes} client processes on loopback, each a
+browser without JavaScript on its own keep-alive connection: GET the survey page, POST the
+form with its CSRF token and cookie, follow the redirect to the thank-you page. Server:
+gunicorn ({args.workers} workers × {args.threads} threads, `gthread`) on a throwaway PostgreSQL
+15 cluster, on a {os.cpu_count()}-core machine ({platform.processor() or platform.machine()});
+clients and server share the cores. The invitations are the after-delivery rule's (DSR: 3
+scales; NPS: a scale and a comment) for the {setup["orders"]:,} delivered orders of the bundled
+Olist sample, issued by the worker's own sending step, from {setup["copies"]} copies of the rule
+(fatigue off) to give {issued:,} distinct invitations. Each phase runs {args.seconds:.0f} s after a
+{WARM_UP_SECONDS:.0f} s warm-up on invitations of its own: "answer" submits invitations nobody
+answered yet, "edit" submits again the ones each client answered (the responses are replaced).
+Answers per second are whole GET–POST–GET round trips accepted per second over the clients'
+span{ran_out_note}.
+
+| phase | request | requests | errors | answers/s | p50 ms | p95 ms | p99 ms |
+|---|---|---:|---:|---:|---:|---:|---:|
+{chr(10).join(rows)}
+
+Count check after the run: {new_responses:,} new responses in the database = 2 instruments ×
+({first["submitted"]:,} answers accepted + {warm["submitted"]:,} in the warm-up) (difference
+{lost}); {counts["answered_invitations"]:,} invitations marked answered, {both:,} of them
+with both responses; {counts["duplicates"]} duplicate responses; every DSR response
+holds 3 numeric answers and every NPS response 1 number and 1 comment:
+{shapes_note};
+{counts["edited_responses"]:,} responses changed after their first answer = 2 ×
+{edit["submitted"]:,} edits accepted, and {edits_seen:,} NPS answers carry the edited value
+(difference {edit["submitted"] - edits_seen}).
+
+Target (issue 6): ≥ 300 answers/s at 32 clients with the POST's p95 ≤ 100 ms, nothing lost.
+"""
+    print(text)
+    print(f"(prepared in {setup['prepare_seconds']:.0f} s)")
+    for r in (warm, first, edit):
+        if r["error_samples"]:
+            print(r["phase"], "errors:", r["error_samples"])
+    if not args.no_write:
+        OUT.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
