@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -39,7 +40,7 @@ from manyi.insight.errors import InsightError
 from manyi.insight.intervals import mean_estimate
 from manyi.insight.ratings import check_scale
 from manyi.insight.repeat import DAY
-from manyi.insight.slicing import as_number, run_grouped
+from manyi.insight.slicing import add_dimensions, as_number, key_columns, parse_by, run_grouped
 from manyi.insight.surveys import survey_rows
 
 if TYPE_CHECKING:
@@ -212,6 +213,75 @@ def dsr_scores(
             }
         )
     return pd.DataFrame(records).sort_values(["seller_id", "dimension"], ignore_index=True)
+
+
+def dsr_means(
+    src: Source,
+    *,
+    by: str | Sequence[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """Plain mean of each DSR dimension per slice (``by``: period, seller, agent, team, ...).
+
+    Unlike :func:`dsr_scores` there is no rolling window, rating period or cap: every ``dsr``
+    answer given on a shop-local day in ``[since, until]`` counts once (an order with two sellers
+    counts for each when sliced by seller).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Key columns, ``dimension``, ``n``, ``mean``, ``mean_low``, ``mean_high`` (t 95 %), sorted by
+        the keys and dimension; no row for a slice without answers.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> from pathlib import Path
+    >>> from manyi.insight.sources import open_source
+    >>> from manyi.insight.dsr import dsr_means
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"response_id": ["r1", "r2"], "instrument": ["dsr", "dsr"],
+    ...               "team_id": ["returns", "returns"],
+    ...               "answered_at": pd.to_datetime(["2026-03-02", "2026-03-03"], utc=True)},
+    ...              ).to_parquet(folder / "survey_responses.parquet")
+    >>> pd.DataFrame({"response_id": ["r1", "r2"], "item": ["service", "service"],
+    ...               "value": [4.0, 5.0]}).to_parquet(folder / "survey_answers.parquet")
+    >>> row = dsr_means(open_source(f"parquet:{folder}"), by="team").iloc[0]
+    >>> row.team_id, row.dimension, int(row.n), float(row["mean"])
+    ('returns', 'service', 2, 4.5)
+    """
+    names = parse_by(by)
+    keys = key_columns(names)
+    rows = survey_rows(
+        src, "dsr", items=list(DSR_DIMENSIONS), since=since, until=until, check=(1, 5)
+    )
+    rows = add_dimensions(src, rows, names, time_column="answered_at")
+    rows = rows.rename(dimension="item")
+    v = rows.value
+    raw = run_grouped(
+        src,
+        rows,
+        [*keys, "dimension"],
+        n=rows.count(),
+        total=v.sum(),
+        total_sq=(v * v).sum(),
+    )
+    records = []
+    for _, row in raw.iterrows():
+        n = as_number(row["n"])
+        est = mean_estimate(as_number(row["total"]), as_number(row["total_sq"]), n)
+        rec = {k: row[k] for k in keys}
+        rec.update(
+            dimension=row["dimension"],
+            n=int(n),
+            mean=est.value,
+            mean_low=est.low,
+            mean_high=est.high,
+        )
+        records.append(rec)
+    cols = [*keys, "dimension", "n", "mean", "mean_low", "mean_high"]
+    return pd.DataFrame.from_records(records, columns=cols)
 
 
 def _empty() -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Slice any metric by period, seller, category, region and channel.
+"""Slice any metric by period, seller, category, region, channel, agent and team.
 
 A metric asks :func:`add_dimensions` for the columns it groups by. The names a caller may pass in
 ``by``:
@@ -15,7 +15,10 @@ A metric asks :func:`add_dimensions` for the columns it groups by. The names a c
     the buyer's ``region`` (state or province);
 ``channel``
     where the voice came from: ``reviews.source`` for reviews, ``survey_responses.channel`` for
-    surveys.
+    surveys;
+``agent`` / ``team``
+    who handled the case a survey was about: ``survey_responses.agent_id`` / ``team_id``, as
+    copied when the customer answered (surveys only; ``None`` for a survey about no case).
 
 Examples
 --------
@@ -41,8 +44,17 @@ if TYPE_CHECKING:
     from manyi.insight.sources import Source
 
 PERIODS = {"day": "D", "week": "W", "month": "M"}
-DIMENSIONS = (*PERIODS, "seller", "category", "region", "channel")
-_COLUMN = {"seller": "seller_id", "category": "category", "region": "region", "channel": "channel"}
+DIMENSIONS = (*PERIODS, "seller", "category", "region", "channel", "agent", "team")
+_COLUMN = {
+    "seller": "seller_id",
+    "category": "category",
+    "region": "region",
+    "channel": "channel",
+    "agent": "agent_id",
+    "team": "team_id",
+}
+#: Dimensions read from a column the rows must already carry.
+_CARRIED = ("channel", "agent", "team")
 
 
 def parse_by(by: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -83,8 +95,8 @@ def add_dimensions(
     src
         The source (for the order, item, product and customer tables and the shop's zone).
     table
-        Rows to slice; needs ``order_id`` for seller/category/region, and ``channel`` already
-        present for channel.
+        Rows to slice; needs ``order_id`` for seller/category/region, and ``channel``,
+        ``agent_id`` or ``team_id`` already present for channel, agent or team.
     by
         Dimension names, see the module docs.
     time_column
@@ -111,8 +123,8 @@ def add_dimensions(
                 people = out.join(orders, "order_id")
             regions = src.table("customers").select("customer_id", "region")
             out = people.join(regions, "customer_id", how="left")
-        elif name == "channel" and "channel" not in out.columns:
-            raise InsightError("these rows carry no channel")
+        elif name in _CARRIED and _COLUMN[name] not in out.columns:
+            raise InsightError(f"these rows carry no {_COLUMN[name]}: cannot slice by {name}")
     return out
 
 

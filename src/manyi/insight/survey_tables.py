@@ -13,6 +13,7 @@ customer_id      string     the person (nullable)
 order_id         string     the order the survey was about (nullable)
 case_id          string     the after-sales case the survey was about (nullable)
 agent_id         string     the agent who handled the case (nullable)
+team_id          string     the team that handled the case (nullable)
 answered_at      timestamp  UTC
 channel          string     optional: how the survey was answered (email, sms, web, ...)
 ===============  =========  ==============================================================
@@ -53,6 +54,7 @@ SURVEY_TABLES: dict[str, dict[str, tuple[dt.DataType, bool]]] = {
         "order_id": (dt.string, True),
         "case_id": (dt.string, True),
         "agent_id": (dt.string, True),
+        "team_id": (dt.string, True),
         "answered_at": (_UTC, False),
     },
     "survey_answers": {

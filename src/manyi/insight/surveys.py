@@ -74,8 +74,8 @@ def survey_rows(
     Returns
     -------
     ibis.expr.types.Table
-        ``response_id, instrument, customer_id, order_id, case_id, agent_id, answered_at,
-        channel, item, value``.
+        ``response_id, instrument, customer_id, order_id, case_id, agent_id, team_id,
+        answered_at, channel, item, value``.
     """
     names = [instruments] if isinstance(instruments, str) else list(instruments)
     responses = src.table("survey_responses")

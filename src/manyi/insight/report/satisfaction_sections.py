@@ -17,6 +17,11 @@ from manyi.insight.ratings import rating_summary
 from manyi.insight.report.charts import COLORS, error_bars, layout
 from manyi.insight.report.jsonable import plain, records
 from manyi.insight.report.section import Block, JSONDict, ReportContext, Section
+from manyi.insight.report.survey_slices import (
+    SLICES,
+    compute_survey_slices,
+    render_survey_slices,
+)
 from manyi.insight.report.words import num, pct, pick, stars
 from manyi.insight.servqual import servqual_gaps
 from manyi.insight.slicing import as_number, between
@@ -417,6 +422,11 @@ def compute_surveys(ctx: ReportContext) -> JSONDict | None:
     gaps = servqual_gaps(src, since=ctx.since, until=ctx.until)
     if gaps.respondents:
         out["servqual"] = plain(gaps)
+    if out:
+        for by in SLICES:
+            rows = compute_survey_slices(src, by, since=ctx.since, until=ctx.until)
+            if rows:
+                out[f"by_{by}"] = rows
     return out or None
 
 
@@ -511,6 +521,9 @@ def render_surveys(data: JSONDict, lang: str) -> list[Block]:
             else pick(lang, "SERVQUAL: no paired answers.", "SERVQUAL：无成对回答。")
         )
         blocks.append(Block(text, fig))
+    blocks.extend(
+        render_survey_slices(data[f"by_{by}"], by, lang) for by in SLICES if f"by_{by}" in data
+    )
     return blocks
 
 
