@@ -335,6 +335,10 @@ class EventOut(Schema):
 # --- rendering -----------------------------------------------------------------------------
 
 
+#: The joins :func:`case_out` needs (ids and the assignee's username are columns of the case).
+API_RELATED = ("sla_policy__calendar", "decided_by")
+
+
 def _summary(case: Case) -> dict[str, Any]:
     return {
         "id": case.case_id,
@@ -350,7 +354,7 @@ def _summary(case: Case) -> dict[str, Any]:
         "order_id": case.order_id,
         "team": case.team_id,
         "assignee_id": case.assignee_id,
-        "assignee": case.assignee.get_username() if case.assignee is not None else None,
+        "assignee": case.assignee_username,
         "sla_state": case.sla_state,
         "first_response_due_at": _utc(case.first_response_due_at),
         "next_response_due_at": _utc(case.next_response_due_at),
@@ -535,7 +539,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> CaseListOut:
 def get_case(request: HttpRequest, case_id: CaseId) -> CaseOut:
     """The case with its SLA clocks and the transitions the caller may make now."""
     user = request.auth  # type: ignore[attr-defined]
-    return case_out(user, selectors.get_case(user, case_id))
+    return case_out(user, selectors.get_case(user, case_id, related=API_RELATED))
 
 
 @router.get(

@@ -100,7 +100,11 @@ def compute_case_clocks(
     calendar = calendar_of(policy.calendar)
     targets = targets_of(policy)
     if events is None:
-        events = CaseEvent.objects.filter(case_id=case.case_id).order_by("seq")
+        events = (
+            CaseEvent.objects.filter(case_id=case.case_id)
+            .only("at", "kind", "to_status")
+            .order_by("seq")
+        )
     clocks = sla.compute_clocks(
         clock_events(events),
         targets,

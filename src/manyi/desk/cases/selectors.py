@@ -49,17 +49,14 @@ def can_work_on(user: Any, case: Case) -> bool:
     return can_view(user, case) and may_work_cases(user)
 
 
-def get_case(user: Any, case_id: int) -> Case:
-    """One case with what its page shows, or ``CaseError(NOT_FOUND)`` — also for a case the
-    user may not see, so its existence is not disclosed."""
-    case = (
-        visible_cases(user)
-        .select_related(
-            "customer", "order", "team", "assignee", "sla_policy__calendar", "decided_by"
-        )
-        .filter(case_id=case_id)
-        .first()
-    )
+#: What the case page shows beside the case itself.
+PAGE_RELATED = ("customer", "order", "team", "assignee", "sla_policy__calendar", "decided_by")
+
+
+def get_case(user: Any, case_id: int, *, related: tuple[str, ...] = PAGE_RELATED) -> Case:
+    """One case with the rows in ``related`` joined, or ``CaseError(NOT_FOUND)`` — also for a
+    case the user may not see, so its existence is not disclosed."""
+    case = visible_cases(user).select_related(*related).filter(case_id=case_id).first()
     if case is None:
         raise CaseError(CaseErrorCode.NOT_FOUND, f"No case #{case_id}.")
     return case
