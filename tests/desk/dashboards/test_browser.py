@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -57,14 +56,6 @@ def _open_in_period(n: int, *, at: Any, team: str = "returns", every: float = 3)
         )
 
 
-@pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
-    reason=(
-        "KNOWN DEFECT (issue 7, open): on SQLite, DuckDB 1.5.5's sqlite scanner reading the WAL"
-        " database that the live server writes crashes the process (bus error) during the"
-        " campaign review; this test runs in the PostgreSQL pass of make test"
-    ),
-)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_dashboard_drill_down_and_the_black_friday_review(
     live_server: Any, new_page: Any, screenshot: Any, olist_desk: None, staff: Any, lang: str

@@ -4,7 +4,10 @@ Dashboards, alerts, the live view and campaign reviews never aggregate through t
 open the desk database the way ``manyi report --source <database URL>`` does — DuckDB attaches
 it read-only (SQLite through the sqlite scanner, PostgreSQL through the postgres scanner) — and
 run the library's Ibis expressions there. The operational database only serves plain scans to
-DuckDB, with no locks held (SQLite in WAL mode, PostgreSQL in a read-only snapshot).
+DuckDB, with no locks held (PostgreSQL in a read-only snapshot). A SQLite desk database is not
+attached itself but as a consistent copy taken with SQLite's backup API and retaken after each
+commit: DuckDB's own SQLite must never open a WAL file that Django's SQLite uses in the same
+process (``manyi.desk.dashboards.snapshot`` explains the crash that causes).
 
 Slicing (seller, category, channel, team) is done once, here, by narrowing the raw tables the
 source hands to every metric: every library function then computes on the slice unchanged.
@@ -13,9 +16,11 @@ source hands to every metric: every library function then computes on the slice 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -24,6 +29,12 @@ from django.conf import settings
 from django.db import connections
 
 from manyi.desk.dashboards.filters import DashboardFilters
+from manyi.desk.dashboards.snapshot import (
+    Snapshot,
+    SnapshotStore,
+    process_directory,
+    take_private_copy,
+)
 from manyi.insight.sources import Source, open_source
 
 if TYPE_CHECKING:
@@ -65,44 +76,112 @@ def open_desk_source(*, threads: int | None = None) -> Source:
     """The desk database as a :class:`~manyi.insight.sources.Source` on DuckDB (read-only).
 
     ``MANYI_ANALYSIS_THREADS`` / ``MANYI_ANALYSIS_MEMORY_LIMIT`` (settings) bound DuckDB, so
-    analysis cannot starve the web workers of a small machine. The caller closes it.
+    analysis cannot starve the web workers of a small machine. The caller closes it. A SQLite
+    database is read from a private consistent copy taken now (deleted on close), so the
+    source does not see later commits.
     """
+    if connections["default"].vendor == "sqlite":
+        copy = take_private_copy(Path(connections["default"].settings_dict["NAME"]))
+        src = _open_duckdb(f"sqlite:///{copy}", threads=threads)
+        src._cleanup.append(copy.parent)
+        return src
+    return _open_duckdb(desk_source_spec(), threads=threads)
+
+
+def _open_duckdb(spec: str, *, threads: int | None = None) -> Source:
     limit = getattr(settings, "MANYI_ANALYSIS_MEMORY_LIMIT", None) or None
     if threads is None:
         threads = getattr(settings, "MANYI_ANALYSIS_THREADS", None) or None
-    return open_source(
-        desk_source_spec(),
+    src = open_source(
+        spec,
         timezone=shop_timezone(),
         memory_limit=limit,
         threads=int(threads) if threads else None,
     )
+    # The report names the desk database, not the copy it was read from.
+    return dataclasses.replace(src, spec=desk_source_spec())
 
 
 # Opening costs ~0.5 s (the scanner extension, ATTACH, one schema query per table), more than
-# most dashboard blocks take to compute: each thread keeps its source open and reuses it. The
-# scanners read the database at query time, so a reused source sees every committed change;
-# what it caches is the schema only.
+# most dashboard blocks take to compute: each thread keeps its source open and reuses it. On
+# PostgreSQL the scanner reads the database at query time, so a reused source sees every
+# committed change; on SQLite the source is re-attached (a few ms) to the current snapshot at
+# the start of each use. What a source caches is the schema only.
 _local = threading.local()
 _opened: list[Source] = []
 _opened_lock = threading.Lock()
-#: One analysis at a time per process. Each thread has its own DuckDB connection, but two
-#: connections of one process scanning the same SQLite file at once crashed DuckDB 1.5.5
-#: natively (a live-view refresh in a server thread during a campaign review); the results
-#: are cached, so serialising costs little.
-_analysis_lock = threading.RLock()
+#: Moves on each close_pooled_sources(): a thread that outlived it (a kept-alive server
+#: connection) then opens a new source instead of using its closed one.
+_generation = 0
+#: SQLite only: the snapshot store of each desk database file this process analyses.
+_stores: dict[Path, SnapshotStore] = {}
+_stores_lock = threading.Lock()
 
 
-def _pooled() -> Source:
+@dataclasses.dataclass
+class _Pooled:
+    key: tuple[str, str]
+    generation: int
+    source: Source
+    #: The snapshot attached as ``desk`` (SQLite), ``None`` on PostgreSQL.
+    attached: Path | None
+
+
+def _snapshot_store() -> SnapshotStore:
+    database = Path(connections["default"].settings_dict["NAME"]).resolve()
+    with _stores_lock:
+        store = _stores.get(database)
+        if store is None:
+            parent = Path(
+                getattr(settings, "MANYI_ANALYSIS_SNAPSHOT_DIR", None)
+                or Path(settings.HOME) / "cache" / "analysis-snapshots"
+            )
+            # One folder per process (snapshots are private to it), one per database in it.
+            digest = hashlib.sha256(str(database).encode()).hexdigest()[:12]
+            store = SnapshotStore(database, process_directory(parent) / digest)
+            _stores[database] = store
+        return store
+
+
+@contextmanager
+def _held_snapshot() -> Iterator[Snapshot | None]:
+    """The snapshot DuckDB reads, kept from deletion while in use (``None`` on PostgreSQL)."""
+    if connections["default"].vendor != "sqlite":
+        yield None
+        return
+    store = _snapshot_store()
+    snapshot = store.acquire()
+    try:
+        yield snapshot
+    finally:
+        store.release(snapshot)
+
+
+def _pooled(snapshot: Snapshot | None) -> Source:
     key = (desk_source_spec(), shop_timezone())
-    current: tuple[tuple[str, str], Source] | None = getattr(_local, "source", None)
-    if current is not None and current[0] == key:
-        return current[1]
-    src = open_desk_source()
+    path = snapshot.path if snapshot is not None else None
+    current: _Pooled | None = getattr(_local, "pooled", None)
+    if current is not None and current.key == key and current.generation == _generation:
+        if current.attached != path:
+            # Same database, same schema: only the file behind the ``desk`` catalog changes, so
+            # the Ibis tables (bound by catalog and name) stay valid.
+            current.source.con.raw_sql("DETACH desk")
+            current.source.con.raw_sql(
+                f"ATTACH '{_quoted(str(path))}' AS desk (TYPE sqlite, READ_ONLY)"
+            )
+            current.attached = path
+        return current.source
+    src = _open_duckdb(f"sqlite:///{path}") if path is not None else _open_duckdb(key[0])
     _nullable_case_ids(src)
     with _opened_lock:
         _opened.append(src)
-    _local.source = (key, src)
+        generation = _generation
+    _local.pooled = _Pooled(key, generation, src, path)
     return src
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _nullable_case_ids(src: Source) -> None:
@@ -120,13 +199,21 @@ def _nullable_case_ids(src: Source) -> None:
 
 
 def close_pooled_sources() -> None:
-    """Close every pooled source (tests before dropping a database; benchmarks between runs)."""
+    """Close every pooled source and delete the snapshots (tests before dropping a database;
+    benchmarks between runs)."""
+    global _generation
     with _opened_lock:
         sources = list(_opened)
         _opened.clear()
+        _generation += 1
     for src in sources:
         src.close()
-    _local.__dict__.pop("source", None)
+    _local.__dict__.pop("pooled", None)
+    with _stores_lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        store.close()
 
 
 def _release(src: Source) -> None:
@@ -142,10 +229,11 @@ def _release(src: Source) -> None:
 def desk_source(filters: DashboardFilters | None = None) -> Iterator[Source]:
     """``with desk_source(filters) as src:`` the (sliced) desk source of this thread.
 
-    The source is pooled per thread (see above); do not close it.
+    The source is pooled per thread (see above); do not close it. On SQLite it reads a snapshot
+    no older than the last commit before the call (see ``manyi.desk.dashboards.snapshot``).
     """
-    with _analysis_lock:
-        base = _pooled()
+    with _held_snapshot() as snapshot:
+        base = _pooled(snapshot)
         src = dataclasses.replace(base, _cleanup=[], _cache={}, _memo={})
         sliced = slice_source(src, filters) if filters is not None else src
         try:
