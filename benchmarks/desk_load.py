@@ -380,8 +380,8 @@ and teams come from the per-process access cache) and a create 16 statements in 
 Django's ORM and django-ninja's validation cost a few milliseconds of Python per request, and the
 32 client threads, gunicorn and PostgreSQL all run on the same two cores. With 32 clients
 and ~{args.workers * args.threads} requests in progress at a time, latency is mostly
-queueing (Little's law: p50 ≈ 32 / throughput). On this machine 2 workers × 4 threads did best (4 × 8 gave 65 creates/s and 147
-reads/s with p95 972 / 418 ms; 2 × 2 gave 83 and 160).
+queueing (Little's law: p50 ≈ 32 / throughput). On this machine 2 workers × 4 threads did
+best (4 × 8 gave 65 creates/s and 147 reads/s with p95 972 / 418 ms; 2 × 2 gave 83 and 160).
 """
     print(text)
     for r in (create, read, transition):
