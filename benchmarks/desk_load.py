@@ -21,7 +21,6 @@ import multiprocessing as mp
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,25 +30,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from loopback import django_env, free_port, start_server
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks" / "desk.md"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def django_env(database_url: str, home: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MANYI_DATABASE_URL": database_url,
-        "MANYI_HOME": home,
-        "MANYI_SECRET_KEY": "benchmark-only-" + "k" * 50,
-        "MANYI_EMAIL_URL": "locmem://",
-        "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
-    }
 
 
 def prepare(database_url: str, home: str) -> dict[str, Any]:
@@ -258,40 +242,6 @@ def run_phase(
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else None,
         "created": [c for part in parts for c in part["created"]],
     }
-
-
-def start_server(
-    database_url: str, home: str, port: int, workers: int, threads: int
-) -> subprocess.Popen[bytes]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "manyi.desk.config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        env=django_env(database_url, home),
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def main() -> None:

@@ -32,7 +32,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,29 +41,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from loopback import django_env, free_port, start_server
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks" / "survey.md"
 WARM_UP_SECONDS = 3.0
 #: The value every edit gives the NPS question; first answers use 0–9, so the number of NPS
 #: answers equal to it after the run is the number of edits that reached the database.
 EDITED_NPS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def django_env(database_url: str, home: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MANYI_DATABASE_URL": database_url,
-        "MANYI_HOME": home,
-        "MANYI_SECRET_KEY": "benchmark-only-" + "k" * 50,
-        "MANYI_EMAIL_URL": "locmem://",
-        "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
-    }
 
 
 def prepare(database_url: str, home: str, invitations: int) -> dict[str, Any]:
@@ -384,40 +368,6 @@ def split(tokens: list[str], processes: int, per: int) -> list[list[list[str]]]:
     """Deal ``tokens`` to ``processes × per`` clients, so that no two clients share one."""
     clients = processes * per
     return [[tokens[p * per + n :: clients] for n in range(per)] for p in range(processes)]
-
-
-def start_server(
-    database_url: str, home: str, port: int, workers: int, threads: int
-) -> subprocess.Popen[bytes]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "manyi.desk.config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        env=django_env(database_url, home),
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def wait_until_serving(port: int, clients: int, timeout: float = 300.0) -> None:
