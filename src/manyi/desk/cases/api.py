@@ -38,6 +38,7 @@ from manyi.desk.api.fields import (
     one_of,
 )
 from manyi.desk.api.idempotency import respond_once
+from manyi.desk.api.paging import page_of
 from manyi.desk.cases import selectors, services
 from manyi.desk.cases.clocks import compute_case_clocks
 from manyi.desk.cases.events import Actor
@@ -521,16 +522,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> CaseListOut:
             opened_to=filters.opened_to,
         ),
     )
-    count = cases.count()
-    page = list(cases[filters.offset : filters.offset + filters.limit])
-    end = filters.offset + len(page)
-    return CaseListOut(
-        items=[CaseSummaryOut(**_summary(c)) for c in page],
-        count=count,
-        limit=filters.limit,
-        offset=filters.offset,
-        next_offset=end if end < count else None,
-    )
+    page, paging = page_of(cases, filters.offset, filters.limit)
+    return CaseListOut(items=[CaseSummaryOut(**_summary(c)) for c in page], **paging)
 
 
 @router.get(

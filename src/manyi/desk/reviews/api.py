@@ -20,6 +20,7 @@ from manyi.desk.api.auth import api_auth
 from manyi.desk.api.errors import ApiError, ErrorOut
 from manyi.desk.api.fields import MAX_ID, Input, LongText, ShopKey, check_text, enum, one_of
 from manyi.desk.api.idempotency import respond_once
+from manyi.desk.api.paging import page_of
 from manyi.desk.commerce.models import Review
 from manyi.desk.reviews import selectors, services
 from manyi.desk.reviews.errors import ReviewError
@@ -287,16 +288,8 @@ def list_reviews(request: HttpRequest, filters: Query[ReviewQuery]) -> ReviewLis
             search=filters.q,
         ),
     )
-    count = reviews.count()
-    page = list(reviews[filters.offset : filters.offset + filters.limit])
-    end = filters.offset + len(page)
-    return ReviewListOut(
-        items=[review_out(user, r) for r in page],
-        count=count,
-        limit=filters.limit,
-        offset=filters.offset,
-        next_offset=end if end < count else None,
-    )
+    page, paging = page_of(reviews, filters.offset, filters.limit)
+    return ReviewListOut(items=[review_out(user, r) for r in page], **paging)
 
 
 @router.get(
