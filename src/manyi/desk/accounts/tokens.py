@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from manyi.desk import sqlrows
 from manyi.desk.accounts.models import ApiToken
 
 TOKEN_PREFIX = "mny_"
@@ -92,13 +94,38 @@ class TokenCheck:
     user: Any
 
 
+@sqlrows.once
+def _token_sql() -> str:
+    user_model = get_user_model()
+    col = sqlrows.column
+    return (
+        f"SELECT {sqlrows.columns(ApiToken, 't').sql}, {sqlrows.columns(user_model, 'u').sql} "
+        f"FROM {sqlrows.table(ApiToken, 't')} JOIN {sqlrows.table(user_model, 'u')} "
+        f"ON {col(user_model, 'u', 'id')} = {col(ApiToken, 't', 'user')} "
+        f"WHERE {col(ApiToken, 't', 'digest')} = %s"
+    )
+
+
+def _token_with_user(digest: str) -> ApiToken | None:
+    """The token row whose digest is ``digest``, its user joined (``sqlrows``: every API call
+    makes this read, and the ORM's query compilation would cost more than the query)."""
+    rows = sqlrows.fetch(_token_sql(), [digest])
+    if not rows:
+        return None
+    token_cols = sqlrows.columns(ApiToken, "t")
+    row = token_cols.build(rows[0])
+    row.user = sqlrows.columns(get_user_model(), "u").build(rows[0], token_cols.width)  # type: ignore[attr-defined]
+    assert isinstance(row, ApiToken)
+    return row
+
+
 def authenticate_token(token: str, *, now: datetime | None = None) -> TokenCheck:
     """The token's row and user, or :class:`TokenError` (``unknown``, ``expired``, ``revoked``,
     ``inactive_user``). Records the use in ``last_used_at`` at most once a minute."""
     now = now or timezone.now()
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise TokenError("unknown", _("Unknown API token."))
-    row = ApiToken.objects.select_related("user").filter(digest=digest_of(token)).first()
+    row = _token_with_user(digest_of(token))
     if row is None:
         raise TokenError("unknown", _("Unknown API token."))
     if row.revoked_at is not None:

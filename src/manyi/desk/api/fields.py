@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 #: The largest value of a bigint primary key.
 MAX_ID = 2**63 - 1
@@ -89,3 +89,9 @@ class Input(Schema):
     """A request body: unknown fields are refused, not ignored (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class Output(BaseModel):
+    """A response body the view builds from plain values (a dict of fields, never a model
+    instance). A plain pydantic model: ninja's ``Schema`` wraps every field access in a
+    getter for ORM objects, which costs a case read more than its JSON encoding."""

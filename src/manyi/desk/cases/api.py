@@ -30,6 +30,7 @@ from manyi.desk.api.fields import (
     Input,
     LongText,
     MessageText,
+    Output,
     ShopKey,
     TeamCode,
     Version,
@@ -209,7 +210,7 @@ class CaseQuery(Schema):
 # --- output --------------------------------------------------------------------------------
 
 
-class CaseSummaryOut(Schema):
+class CaseSummaryOut(Output):
     id: int
     number: str
     version: int
@@ -232,7 +233,7 @@ class CaseSummaryOut(Schema):
     updated_at: datetime
 
 
-class TransitionOut(Schema):
+class TransitionOut(Output):
     name: str
     label: str
     #: The status it leads to (``resume``: the status the case was in before waiting).
@@ -242,7 +243,7 @@ class TransitionOut(Schema):
     primary: bool
 
 
-class ClockOut(Schema):
+class ClockOut(Output):
     state: str
     target_seconds: float | None
     elapsed_seconds: float
@@ -252,7 +253,7 @@ class ClockOut(Schema):
     stopped_at: datetime | None
 
 
-class SlaOut(Schema):
+class SlaOut(Output):
     policy: str | None
     #: The worst state of the clocks, computed now.
     state: str
@@ -287,7 +288,7 @@ class CaseOut(CaseSummaryOut):
     allowed_transitions: list[TransitionOut]
 
 
-class CaseListOut(Schema):
+class CaseListOut(Output):
     items: list[CaseSummaryOut]
     count: int
     limit: int
@@ -295,14 +296,14 @@ class CaseListOut(Schema):
     next_offset: int | None
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Output):
     filename: str
     content_type: str
     size: int
     sha256: str
 
 
-class MessageOut(Schema):
+class MessageOut(Output):
     id: int
     case_id: int
     direction: str
@@ -319,7 +320,7 @@ class MessageCreatedOut(MessageOut):
     case_version: int
 
 
-class EventOut(Schema):
+class EventOut(Output):
     #: The event's number in the case's log; ``null`` for a message logged without an event.
     seq: int | None
     at: datetime
@@ -418,9 +419,7 @@ def _transitions(user: Any, case: Case) -> list[dict[str, Any]]:
 def case_out(user: Any, case: Case, *, now: datetime | None = None) -> CaseOut:
     """The case as the API shows one case: details, SLA clocks now, the caller's moves."""
     now = now or timezone.now()
-    lines = case.case_items.order_by("order_item__line_no").values_list(
-        "order_item__line_no", flat=True
-    )
+    lines = selectors.case_line_numbers(case.case_id)
     return CaseOut(
         **_summary(case),
         description=case.description,
@@ -532,7 +531,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> CaseListOut:
 def get_case(request: HttpRequest, case_id: CaseId) -> CaseOut:
     """The case with its SLA clocks and the transitions the caller may make now."""
     user = request.auth  # type: ignore[attr-defined]
-    return case_out(user, selectors.get_case(user, case_id, related=API_RELATED))
+    return case_out(user, selectors.get_case_for_api(user, case_id))
 
 
 @router.get(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
+from manyi.desk import sqlrows
 from manyi.desk.cases import sla
 from manyi.desk.cases.models import (
     BusinessCalendar,
@@ -86,6 +87,26 @@ def clock_events(events: Iterable[CaseEvent]) -> list[sla.ClockEvent]:
     return out
 
 
+@sqlrows.once
+def _clock_log_sql() -> str:
+    cols = sqlrows.columns(CaseEvent, "e", _CLOCK_FIELDS)
+    return (
+        f"SELECT {cols.sql} FROM {sqlrows.table(CaseEvent, 'e')} "
+        f"WHERE {sqlrows.column(CaseEvent, 'e', 'case')} = %s "
+        f"ORDER BY {sqlrows.column(CaseEvent, 'e', 'seq')}"
+    )
+
+
+_CLOCK_FIELDS = ("at", "kind", "to_status")
+
+
+def clock_log(case_id: int) -> list[CaseEvent]:
+    """The case's events with what the clocks read (time, kind, new status), in order; one
+    hand-written query (``manyi.desk.sqlrows``): every case read and change needs it."""
+    cols = sqlrows.columns(CaseEvent, "e", _CLOCK_FIELDS)
+    return [cols.build(r) for r in sqlrows.fetch(_clock_log_sql(), [case_id])]  # type: ignore[misc]
+
+
 def compute_case_clocks(
     case: Case, now: datetime, events: Iterable[CaseEvent] | None = None
 ) -> tuple[sla.CaseClocks, sla.BusinessCalendar, sla.SlaTargets] | None:
@@ -100,11 +121,7 @@ def compute_case_clocks(
     calendar = calendar_of(policy.calendar)
     targets = targets_of(policy)
     if events is None:
-        events = (
-            CaseEvent.objects.filter(case_id=case.case_id)
-            .only("at", "kind", "to_status")
-            .order_by("seq")
-        )
+        events = clock_log(case.case_id)
     clocks = sla.compute_clocks(
         clock_events(events),
         targets,

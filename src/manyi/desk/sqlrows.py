@@ -1,0 +1,130 @@
+"""Model rows read with hand-written joins, for the few reads every API call makes.
+
+Django's ORM compiles each queryset to SQL anew on every call: for a one-row read with two
+joins that compilation costs more Python than the database spends answering (about 0.5 ms of
+a request's CPU per query; ``benchmarks/desk_load.py``). The reads on the API's hot path (the
+caller's token with its user, a case with its SLA policy and calendar, its lines, its event
+log) are fixed shapes, so their SQL is written here once per database vendor and the rows are
+turned into ordinary model instances with :meth:`django.db.models.Model.from_db`, after the
+same value converters the ORM applies (SQLite returns datetimes as text, for example).
+
+Column lists come from the models' ``_meta`` at first use, so a new field is read without
+touching this module; ``tests/desk/test_sqlrows.py`` checks that every instance built here
+equals the one the ORM returns, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+
+Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Some concrete fields of ``model`` under a table alias: their SQL and how to read them."""
+
+    model: type[Model]
+    alias: str
+    fields: tuple[Field[Any, Any], ...]
+    sql: str
+    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+
+    @property
+    def width(self) -> int:
+        return len(self.fields)
+
+    def build(self, row: Sequence[Any], start: int = 0, *, using: str = "default") -> Model:
+        """The model instance held by ``row[start : start + width]``."""
+        values = list(row[start : start + len(self.fields)])
+        connection = connections[using]
+        for index, funcs, expression in self.converters:
+            value = values[index]
+            for func in funcs:
+                value = func(value, expression, connection)
+            values[index] = value
+        return self.model.from_db(using, [f.attname for f in self.fields], values)
+
+    def is_null(self, row: Sequence[Any], start: int = 0) -> bool:
+        """Whether the row of an outer join found nothing (its primary key is NULL)."""
+        pk_index = next(i for i, f in enumerate(self.fields) if f.primary_key)
+        return row[start + pk_index] is None
+
+
+_cache: dict[tuple[str, type[Model], str, tuple[str, ...] | None], Columns] = {}
+_lock = threading.Lock()
+
+
+def columns(
+    model: type[Model], alias: str, names: Iterable[str] | None = None, *, using: str = "default"
+) -> Columns:
+    """The columns of ``model`` (all concrete fields, or those named, primary key always
+    included) as ``alias."col", ...``, with the database's value converters."""
+    wanted = None if names is None else tuple(names)
+    key = (connections[using].vendor, model, alias, wanted)
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    connection = connections[using]
+    meta = model._meta
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if wanted is None or f.primary_key or f.name in wanted or f.attname in wanted
+    ]
+    quote = connection.ops.quote_name
+    sql = ", ".join(f"{quote(alias)}.{quote(str(f.column))}" for f in fields)
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(alias)
+        funcs = tuple(
+            connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        )
+        if funcs:
+            converters.append((index, funcs, expression))
+    found = Columns(model, alias, tuple(fields), sql, tuple(converters))
+    with _lock:
+        _cache[key] = found
+    return found
+
+
+def table(model: type[Model], alias: str, *, using: str = "default") -> str:
+    """``"table" "alias"`` for a FROM or JOIN clause."""
+    quote = connections[using].ops.quote_name
+    return f"{quote(model._meta.db_table)} {quote(alias)}"
+
+
+def column(model: type[Model], alias: str, name: str, *, using: str = "default") -> str:
+    """``"alias"."column"`` of the field ``name`` (its name or attname)."""
+    quote = connections[using].ops.quote_name
+    meta = model._meta
+    field = next(f for f in meta.concrete_fields if name in (f.name, f.attname))
+    return f"{quote(alias)}.{quote(str(field.column))}"
+
+
+def once(build: Callable[[], str]) -> Callable[[], str]:
+    """Cache the SQL text ``build`` writes, per database vendor (decorator)."""
+    built: dict[str, str] = {}
+
+    def sql() -> str:
+        vendor = connections["default"].vendor
+        text = built.get(vendor)
+        if text is None:
+            text = built[vendor] = build()
+        return text
+
+    return sql
+
+
+def fetch(sql: str, params: Sequence[Any], *, using: str = "default") -> list[tuple[Any, ...]]:
+    """Every row of ``sql`` (``%s`` placeholders, as Django's cursors take them)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
