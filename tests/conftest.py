@@ -48,14 +48,17 @@ def _seed_rows(request: pytest.FixtureRequest) -> Iterator[None]:
         from manyi.desk.cases.defaults import install_defaults
         from manyi.desk.cases.models import ApprovalLimit, BusinessCalendar
         from manyi.desk.surveys.models import Instrument
+        from manyi.desk.surveys.selectors import forget_versions
         from manyi.desk.surveys.standard import install_standard
 
         if not (BusinessCalendar.objects.exists() and ApprovalLimit.objects.exists()):
             install_defaults(apps)
         if not Instrument.objects.exists():
             install_standard(apps, timezone.now())
-        # Rolled-back tests reuse user ids; a cached answer must not outlive its test.
+        # Rolled-back tests reuse user and version ids; a cached answer must not outlive its
+        # test.
         clear_access_cache()
+        forget_versions()
     yield
 
 

@@ -41,8 +41,8 @@ class Columns:
     def width(self) -> int:
         return len(self.fields)
 
-    def build(self, row: Sequence[Any], start: int = 0, *, using: str = "default") -> Model:
-        """The model instance held by ``row[start : start + width]``."""
+    def values(self, row: Sequence[Any], start: int = 0, *, using: str = "default") -> list[Any]:
+        """The Python values of ``row[start : start + width]``, converted as the ORM does."""
         values = list(row[start : start + len(self.fields)])
         connection = connections[using]
         for index, funcs, expression in self.converters:
@@ -50,6 +50,11 @@ class Columns:
             for func in funcs:
                 value = func(value, expression, connection)
             values[index] = value
+        return values
+
+    def build(self, row: Sequence[Any], start: int = 0, *, using: str = "default") -> Model:
+        """The model instance held by ``row[start : start + width]``."""
+        values = self.values(row, start, using=using)
         return self.model.from_db(using, [f.attname for f in self.fields], values)
 
     def is_null(self, row: Sequence[Any], start: int = 0) -> bool:

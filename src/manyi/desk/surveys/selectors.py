@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -9,22 +10,43 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from manyi.desk import sqlrows
 from manyi.desk.surveys.models import (
     InstrumentVersion,
     Invitation,
     InvitationChannel,
     InvitationStatus,
+    InvitationVersion,
     OptOut,
     Question,
     SurveyAnswer,
     SurveyResponse,
+    SurveyRule,
     SurveySettings,
     SurveyTextAnswer,
+    VersionStatus,
 )
 
 
+@sqlrows.once
+def _settings_sql() -> str:
+    cols = sqlrows.columns(SurveySettings, "s")
+    return (
+        f"SELECT {cols.sql} FROM {sqlrows.table(SurveySettings, 's')} "
+        f"WHERE {sqlrows.column(SurveySettings, 's', 'id')} = 1"
+    )
+
+
 def get_settings() -> SurveySettings:
-    """The desk's survey settings (created with the defaults if the row is missing)."""
+    """The desk's survey settings (created with the defaults if the row is missing).
+
+    Read with a hand-written query (``manyi.desk.sqlrows``): every survey page asks for the
+    link lifetime."""
+    rows = sqlrows.fetch(_settings_sql(), [])
+    if rows:
+        found = sqlrows.columns(SurveySettings, "s").build(rows[0])
+        assert isinstance(found, SurveySettings)
+        return found
     found, _created = SurveySettings.objects.get_or_create(pk=1)
     return found
 
@@ -39,14 +61,61 @@ def is_open(invitation: Invitation, now: datetime) -> bool:
     )
 
 
-def list_pinned_versions(invitation_id: int) -> list[InstrumentVersion]:
-    """The versions an issued invitation asks, in page order, with instrument and questions."""
-    return list(
-        InstrumentVersion.objects.filter(invitation_links__invitation_id=invitation_id)
-        .select_related("instrument")
-        .prefetch_related(Prefetch("questions", queryset=Question.objects.order_by("position")))
-        .order_by("invitation_links__position")
+#: Published (and retired) instrument versions with their instrument and questions, by id.
+#: A version that is no longer a draft never changes (``InstrumentVersion.save`` refuses), so
+#: what was read once is good for the life of the process; drafts are never kept.
+_VERSIONS: dict[tuple[int, str, Any], InstrumentVersion] = {}
+_VERSIONS_LIMIT = 512
+_versions_lock = threading.Lock()
+
+
+def forget_versions() -> None:
+    """Empty the per-process cache of versions (tests whose database reuses ids)."""
+    with _versions_lock:
+        _VERSIONS.clear()
+
+
+@sqlrows.once
+def _links_sql() -> str:
+    col = sqlrows.column
+    return (
+        f"SELECT {col(InstrumentVersion, 'v', 'id')}, {col(InstrumentVersion, 'v', 'instrument')}, "
+        f"{col(InstrumentVersion, 'v', 'published_at')}, {col(InstrumentVersion, 'v', 'status')} "
+        f"FROM {sqlrows.table(InvitationVersion, 'l')} "
+        f"JOIN {sqlrows.table(InstrumentVersion, 'v')} "
+        f"ON {col(InstrumentVersion, 'v', 'id')} = {col(InvitationVersion, 'l', 'version')} "
+        f"WHERE {col(InvitationVersion, 'l', 'invitation')} = %s "
+        f"ORDER BY {col(InvitationVersion, 'l', 'position')}"
     )
+
+
+def list_pinned_versions(invitation_id: int) -> list[InstrumentVersion]:
+    """The versions an issued invitation asks, in page order, with instrument and questions.
+
+    One query for the links; the versions themselves come from a per-process cache (a
+    published version is immutable), read with their questions on a miss."""
+    links = [
+        ((int(version_id), str(instrument_id), published), status)
+        for version_id, instrument_id, published, status in sqlrows.fetch(
+            _links_sql(), [invitation_id]
+        )
+    ]
+    missing = [key[0] for key, status in links if key not in _VERSIONS]
+    fresh: dict[int, InstrumentVersion] = {}
+    if missing:
+        fresh = {
+            v.pk: v
+            for v in InstrumentVersion.objects.filter(pk__in=missing)
+            .select_related("instrument")
+            .prefetch_related(Prefetch("questions", queryset=Question.objects.order_by("position")))
+        }
+        with _versions_lock:
+            if len(_VERSIONS) > _VERSIONS_LIMIT:
+                _VERSIONS.clear()
+            for key, status in links:
+                if key[0] in fresh and status != VersionStatus.DRAFT:
+                    _VERSIONS[key] = fresh[key[0]]
+    return [_VERSIONS.get(key) or fresh[key[0]] for key, _status in links]
 
 
 @dataclass
@@ -61,28 +130,57 @@ class SurveyPage:
         return self.invitation.answered_at is not None
 
 
-def get_survey_page(invitation_id: int, *, with_answers: bool = True) -> SurveyPage | None:
-    """An issued invitation with its questions and the answers given so far (5 queries; 3
-    without the answers, which a submitted form replaces anyway)."""
-    invitation = (
-        Invitation.objects.select_related("rule")
-        .filter(pk=invitation_id, status=InvitationStatus.ISSUED)
-        .first()
+def _page_columns() -> tuple[sqlrows.Columns, sqlrows.Columns]:
+    return sqlrows.columns(Invitation, "i"), sqlrows.columns(SurveyRule, "r")
+
+
+@sqlrows.once
+def _page_sql() -> str:
+    invitation_cols, rule_cols = _page_columns()
+    col, tab = sqlrows.column, sqlrows.table
+    return (
+        f"SELECT {invitation_cols.sql}, {rule_cols.sql} FROM {tab(Invitation, 'i')} "
+        f"JOIN {tab(SurveyRule, 'r')} ON {col(SurveyRule, 'r', 'code')} = "
+        f"{col(Invitation, 'i', 'rule')} "
+        f"WHERE {col(Invitation, 'i', 'id')} = %s AND {col(Invitation, 'i', 'status')} = %s"
     )
-    if invitation is None:
+
+
+@sqlrows.once
+def _answers_sql() -> str:
+    """Numbers and texts given so far, as (instrument, item, number, text)."""
+    col, tab = sqlrows.column, sqlrows.table
+    response = f"{col(SurveyResponse, 'r', 'response_id')}"
+    return (
+        f"SELECT {col(SurveyResponse, 'r', 'instrument')}, {col(SurveyAnswer, 'a', 'item')}, "
+        f"{col(SurveyAnswer, 'a', 'value')}, NULL FROM {tab(SurveyAnswer, 'a')} "
+        f"JOIN {tab(SurveyResponse, 'r')} ON {response} = {col(SurveyAnswer, 'a', 'response')} "
+        f"WHERE {col(SurveyResponse, 'r', 'invitation')} = %s "
+        f"UNION ALL "
+        f"SELECT {col(SurveyResponse, 'r', 'instrument')}, {col(SurveyTextAnswer, 't', 'item')}, "
+        f"NULL, {col(SurveyTextAnswer, 't', 'text')} FROM {tab(SurveyTextAnswer, 't')} "
+        f"JOIN {tab(SurveyResponse, 'r')} ON {response} = {col(SurveyTextAnswer, 't', 'response')} "
+        f"WHERE {col(SurveyResponse, 'r', 'invitation')} = %s"
+    )
+
+
+def get_survey_page(invitation_id: int, *, with_answers: bool = True) -> SurveyPage | None:
+    """An issued invitation with its questions and the answers given so far: three
+    hand-written queries (two without the answers, which a submitted form replaces anyway),
+    the versions coming from :func:`list_pinned_versions`'s cache."""
+    rows = sqlrows.fetch(_page_sql(), [invitation_id, InvitationStatus.ISSUED])
+    if not rows:
         return None
+    invitation_cols, rule_cols = _page_columns()
+    invitation = invitation_cols.build(rows[0])
+    assert isinstance(invitation, Invitation)
+    invitation.rule = rule_cols.build(rows[0], invitation_cols.width)  # type: ignore[assignment]
     versions = list_pinned_versions(invitation_id)
     values: dict[str, str] = {}
     if not with_answers:
         return SurveyPage(invitation, versions, values)
-    for code, item, value in SurveyAnswer.objects.filter(
-        response__invitation_id=invitation_id
-    ).values_list("response__instrument_id", "item", "value"):
-        values[f"{code}.{item}"] = f"{value:g}"
-    for code, item, text in SurveyTextAnswer.objects.filter(
-        response__invitation_id=invitation_id
-    ).values_list("response__instrument_id", "item", "text"):
-        values[f"{code}.{item}"] = text
+    for code, item, value, text in sqlrows.fetch(_answers_sql(), [invitation_id] * 2):
+        values[f"{code}.{item}"] = text if value is None else f"{float(value):g}"
     return SurveyPage(invitation, versions, values)
 
 
