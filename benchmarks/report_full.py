@@ -1,9 +1,10 @@
-"""Benchmark: the full satisfaction report on 1M, 3M and 10M orders, DuckDB vs pandas.
+"""Benchmark: the full satisfaction report on 1M and 10M orders, DuckDB vs pandas.
 
 The data come from ``manyi.data.synth.generate_canonical`` (real Olist orders replicated with
 new keys and shifted dates, written as canonical Parquet; the generator leaves the order totals
-empty, so they are derived from the order lines as an import does). Each measurement runs in a
-fresh subprocess so its peak memory (max RSS) is its own:
+empty, so they are derived from the order lines as an import does). Generation runs at
+``nice 19``; the measurements at the caller's priority. Three runs per size, each in a fresh
+process:
 
 * ``manyi`` — ``open_source("parquet:DIR")`` on DuckDB with 2 threads and a 2.5 GB memory
   limit (``manyi report --threads 2 --memory-limit 2500MB``), every section of the report
@@ -13,20 +14,29 @@ fresh subprocess so its peak memory (max RSS) is its own:
 * ``pandas`` — the same figures written the way an analyst would: ``pd.read_parquet`` of the
   columns needed, ``merge`` and ``groupby``; for the text, driver and CLV sections the same
   sample sizes and the same model code (``manyi.text``, ``manyi.insight.drivers``,
-  ``manyi.insight.clv``) on frames built with pandas, so the difference is the data work.
+  ``manyi.insight.clv``) on frames built with pandas, so the difference is the data work;
+* ``pandas-arrow`` — the same code with Arrow-backed strings
+  (``pd.options.future.infer_string``, the default of pandas 3).
 
 Both print headline figures, checked equal before the timings are reported (the sampled
-sections pick different rows, so only their counts before sampling are compared). A pandas
-run that exceeds its address-space cap stops with ``MemoryError``; the worker then reports the
-step it was in and the peak RSS it had reached.
+sections pick different rows, so only their counts before sampling are compared).
+
+Each run reports its wall time (process start to exit), its CPU time (user + system of all
+its threads, from ``os.wait4``), its peak resident memory and the 1-minute load average when
+it started. On a machine shared with other jobs CPU time is the steadier figure; pandas runs
+on one core, so its CPU time is about its wall time on a quiet machine, while DuckDB runs two
+threads and its CPU time exceeds its wall time. A parent process polls the worker's resident
+memory (``/proc/PID/status`` VmRSS) every 0.2 s and kills it past ``--pandas-rss-gb``
+(default 16) or when the machine has less than ``--min-available-gb`` left; the run then
+reports how far it got.
 
 Reproduce::
 
-    .venv/bin/python benchmarks/report_full.py --orders 1000000 3000000 10000000 \
-        --pandas-memory-gb 20
+    .venv/bin/python benchmarks/report_full.py --orders 1000000 10000000
 
 (generated data are cached under ``--data`` (default ``benchmarks/out``, git-ignored); 10M
-orders take about 3 GB of Parquet and ~20 minutes to generate.)
+orders take about 3 GB of Parquet and ~17 minutes to generate on a quiet machine. The figures
+of every run go to ``DATA/report_full.json``.)
 """
 
 from __future__ import annotations
@@ -34,10 +44,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +104,10 @@ def add_order_totals(folder: Path) -> None:
 # --- the product -----------------------------------------------------------------------------
 
 
-NEW_SECTIONS = ("review_text", "drivers", "satisfaction_value")
+KINDS = ("manyi", "pandas", "pandas-arrow")
 
 
-def run_manyi(folder: Path) -> dict[str, Any]:
+def run_manyi(folder: Path, note: Callable[[str], None]) -> dict[str, Any]:
     from manyi.insight.report.build import build_report
     from manyi.insight.report.html import render_html
     from manyi.insight.sources import open_source
@@ -106,6 +119,7 @@ def run_manyi(folder: Path) -> dict[str, Any]:
         now = time.perf_counter()
         seconds[section.key] = now - clock[0]
         clock[0] = now
+        note(f"the report, after section {section.key}")
 
     src = open_source(f"parquet:{folder}", timezone=ZONE, threads=2, memory_limit="2500MB")
     try:
@@ -138,16 +152,8 @@ def run_manyi(folder: Path) -> dict[str, Any]:
 # --- what an analyst would write in pandas ----------------------------------------------------
 
 
-STAGE = ["reading"]
-
-
-def _stage(name: str) -> None:
-    """Remember the step, so an out-of-memory failure can say where it happened."""
-    STAGE[0] = name
-
-
-def run_pandas(folder: Path) -> dict[str, Any]:
-    _stage("reading the Parquet files")
+def run_pandas(folder: Path, note: Callable[[str], None]) -> dict[str, Any]:
+    note("reading the Parquet files")
     orders = pd.read_parquet(
         folder / "orders.parquet",
         columns=[
@@ -179,7 +185,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     ].astype(float).fillna(0)
 
     # overview
-    _stage("overview and ratings")
+    note("overview and ratings")
     _ = (len(orders), orders["customer_id"].nunique(), orders["revenue"].sum())
 
     # ratings: overall, by month, by region, by category
@@ -203,7 +209,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     summary(reviews.merge(cats, on="order_id"), ["category"])
 
     # delivery vs rating
-    _stage("delivery")
+    note("delivery")
     delivered = orders.dropna(subset=["delivered_at", "estimated_delivery_at"]).copy()
     # calendar dates in São Paulo (drop the zone first: Brazil's DST began at midnight)
     d_day = delivered["delivered_at"].dt.tz_localize(None).dt.normalize()
@@ -223,7 +229,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
         "late"
     ].mean()
 
-    _stage("shop ratings (DSR)")
+    note("shop ratings (DSR)")
     # DSR per seller from reviews: accepted within 15 days of delivery, 180-day window
     sellers = items[["order_id", "seller_id"]].drop_duplicates()
     dsr = reviews.merge(orders[["order_id", "delivered_at"]].dropna(), on="order_id")
@@ -251,7 +257,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     ]
 
     # repeat purchase and revenue by first-order rating tier
-    _stage("repeat purchase, retention, revenue at risk")
+    note("repeat purchase, retention, revenue at risk")
     counted = orders[~orders["status"].isin(["canceled", "unavailable"])].copy()
     counted["order_rating"] = counted["order_id"].map(reviews.groupby("order_id")["rating"].mean())
     counted = counted.sort_values(["customer_id", "purchased_at", "order_id"])
@@ -291,7 +297,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     recent[recent["customer_id"].isin(at_risk)]["revenue"].sum()
 
     # review texts: how many have one, then the same analysis of a sample of 5,000
-    _stage("review texts")
+    note("review texts")
     from manyi.text import analyse, aspect_rating_effect, aspect_summary, top_complaints
 
     body = reviews["body"].str.strip()
@@ -304,7 +310,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     top_complaints(said, found)
 
     # key drivers of the rating: 10,000 delivered, rated orders, their drivers, three models
-    _stage("key drivers")
+    note("key drivers")
     from manyi.insight.drivers import KeyDriverAnalysis
 
     sample = delivered.sample(n=min(10_000, len(delivered)), random_state=0)
@@ -335,7 +341,7 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     KeyDriverAnalysis("ordinal").fit(frame, "rating", drivers)
 
     # value by first-order tier: repeat orders, recency and age per customer, then the models
-    _stage("customer value")
+    note("customer value")
     from manyi.insight.clv import (
         ConvergenceError,
         GammaGammaModel,
@@ -391,52 +397,121 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     }
 
 
-def worker(kind: str, folder: Path, memory_gb: float) -> None:
-    # A hard cap, so an out-of-memory pandas run fails here (MemoryError) instead of waking the
-    # OOM killer on a machine shared with others.
-    cap = int(memory_gb * 2**30)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    t0 = time.perf_counter()
-    try:
-        figures = run_manyi(folder) if kind == "manyi" else run_pandas(folder)
-    except MemoryError:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(
-            json.dumps(
-                {
-                    "failed": f"out of memory ({memory_gb:g} GB address space) in {STAGE[0]}",
-                    "seconds": time.perf_counter() - t0,
-                    "peak_mb": peak_mb,
-                }
-            )
+def worker(kind: str, folder: Path, stage_file: Path) -> None:
+    """Run one measurement and print its figures as the last line of stdout (JSON).
+
+    The step reached is written to ``stage_file`` as the run goes, so that the parent can say
+    where a run it had to stop was.
+    """
+
+    def note(text: str) -> None:
+        stage_file.write_text(text, encoding="utf-8")
+
+    if kind == "pandas-arrow":
+        # pandas 3's default: string columns held by Arrow (one buffer per column) instead of
+        # one Python object per cell.
+        pd.options.future.infer_string = True
+    figures = run_manyi(folder, note) if kind == "manyi" else run_pandas(folder, note)
+    print(json.dumps({"figures": figures}))
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory (bytes) of process ``pid`` and its descendants; 0 once it is gone."""
+    total = 0
+    todo = [pid]
+    while todo:
+        at = todo.pop()
+        try:
+            for line in Path(f"/proc/{at}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+            for task in Path(f"/proc/{at}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def measure(
+    kind: str, folder: Path, *, rss_limit_gb: float, min_available_gb: float
+) -> dict[str, Any]:
+    """Run one measurement in a fresh process, watching its resident memory.
+
+    The worker is killed (SIGKILL) when its resident memory (VmRSS, polled every 0.2 s, its
+    descendants included) passes ``rss_limit_gb``, or when the machine's available memory falls
+    below ``min_available_gb``, so that a run never wakes the OOM killer on a shared machine.
+    Resident memory, not address space: pandas and numpy reserve far more address space than
+    they touch, so an address-space cap stops them long before the machine runs short.
+
+    Returns
+    -------
+    dict
+        ``seconds`` (wall, process start to exit), ``cpu`` (user + system seconds of the
+        process and its threads, from ``wait4``), ``peak_mb`` (the kernel's max RSS),
+        ``load`` (1-minute load average at the start) and either ``figures`` or ``failed``
+        (why it stopped, with the step it had reached).
+    """
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    stage_file = folder.parent / f".{folder.name}.{kind}.stage"
+    stage_file.write_text("starting", encoding="utf-8")
+    limit = rss_limit_gb * 2**30
+    watched = {"peak": 0, "killed": ""}
+    done = threading.Event()
+
+    def watch(pid: int) -> None:
+        while not done.wait(0.2):
+            rss = tree_rss(pid)
+            watched["peak"] = max(int(watched["peak"]), rss)
+            if rss > limit:
+                watched["killed"] = f"resident memory passed {rss_limit_gb:g} GB"
+            elif available_gb() < min_available_gb:
+                watched["killed"] = f"the machine had less than {min_available_gb:g} GB available"
+            if watched["killed"]:
+                os.kill(pid, signal.SIGKILL)
+                return
+
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as out,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as err,
+    ):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", kind, str(folder), str(stage_file)],
+            stdout=out,
+            stderr=err,
         )
-        sys.exit(3)
-    seconds = time.perf_counter() - t0
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak_mb = usage.ru_maxrss / 1024
-    # CPU time is what the run needed whatever else the machine was doing (wall time is not).
-    cpu = usage.ru_utime + usage.ru_stime
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "figures": figures}))
-
-
-def measure(kind: str, folder: Path, memory_gb: float) -> dict[str, Any]:
-    """Run one measurement in a fresh process; ``failed`` says why when it did not finish."""
-    t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, str(folder), "--memory-gb", str(memory_gb)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = out.stdout.strip().splitlines()
-    if lines and lines[-1].startswith("{"):
-        result: dict[str, Any] = json.loads(lines[-1])
-        if "failed" in result:
-            print(f"{kind} failed after {result['seconds']:.0f} s: {result['failed']}")
+        watcher = threading.Thread(target=watch, args=(proc.pid,), daemon=True)
+        watcher.start()
+        # wait4 reaps the child and returns its own resource usage (all its threads); the wall
+        # time stops the moment it exits, not at the watcher's next poll.
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        watcher.join()
+        out.seek(0)
+        err.seek(0)
+        lines = out.read().strip().splitlines()
+        errors = err.read().strip().splitlines()
+    stage = stage_file.read_text(encoding="utf-8")
+    stage_file.unlink()
+    result: dict[str, Any] = {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        # ru_maxrss is the kernel's own high-water mark (KiB); a 0.2 s poll may miss a peak.
+        "peak_mb": max(usage.ru_maxrss * 1024, int(watched["peak"])) / 2**20,
+        "load": load,
+    }
+    killed = str(watched["killed"])
+    if not killed and proc.returncode == 0 and lines and lines[-1].startswith("{"):
+        result.update(json.loads(lines[-1]))
         return result
-    tail = out.stderr.strip().splitlines()[-1:] or ["?"]
-    print(f"{kind} failed after {time.perf_counter() - t0:.0f} s: {tail[0]}")
-    return {"failed": tail[0], "seconds": time.perf_counter() - t0, "peak_mb": None}
+    if not killed:
+        killed = (errors[-1:] or [f"exit {proc.returncode}"])[0]
+    result["failed"] = f"stopped: {killed}, in {stage}"
+    print(f"{kind} {result['failed']} after {seconds:.0f} s")
+    return result
 
 
 def available_gb() -> float:
@@ -447,81 +522,147 @@ def available_gb() -> float:
     return float("nan")
 
 
+def generate_niced(folder: Path, orders: int, niceness: int) -> None:
+    """Generate (or complete) the data set in a child process at low priority.
+
+    Generation is long (~17 min at 10M) and not what is measured: on a shared machine it
+    should take only the CPU nobody else wants.
+    """
+    if (folder / "reviews.parquet").is_file() and _has_totals(folder):
+        return
+    subprocess.run(
+        [
+            "nice",
+            "-n",
+            str(niceness),
+            sys.executable,
+            __file__,
+            "--generate",
+            str(orders),
+            str(folder),
+        ],
+        check=True,
+    )
+
+
+def _has_totals(folder: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    stats = pq.ParquetFile(folder / "orders.parquet").metadata
+    column = stats.schema.names.index("item_total")
+    return any(
+        stats.row_group(i).column(column).statistics.null_count < stats.row_group(i).num_rows
+        for i in range(stats.num_row_groups)
+    )
+
+
+def same_figures(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    """The headline figures on which manyi and pandas disagree (empty when all agree)."""
+    differ = []
+    for key, value in ours.items():
+        if key.startswith("_"):
+            continue
+        other = theirs[key]
+        if not (value == other or abs(value - other) <= 1e-9 * max(1, abs(value))):
+            differ.append(f"{key}: manyi {value} pandas {other}")
+    return differ
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "out")
-    parser.add_argument("--skip-pandas", action="store_true")
-    parser.add_argument("--memory-gb", type=float, default=14.0, help="address-space cap per run")
     parser.add_argument(
-        "--pandas-memory-gb",
-        type=float,
-        default=None,
-        help="address-space cap of the pandas runs (default: --memory-gb); never above what the "
-        "machine has available minus 2 GB",
+        "--kinds",
+        nargs="+",
+        choices=KINDS,
+        default=list(KINDS),
+        help="what to run: manyi, pandas with object strings (pandas 2's default), pandas with "
+        "Arrow strings (pandas 3's default); default all three",
     )
-    parser.add_argument("--worker", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--pandas-rss-gb",
+        type=float,
+        default=16.0,
+        help="kill a run whose resident memory passes this (default 16)",
+    )
+    parser.add_argument(
+        "--min-available-gb",
+        type=float,
+        default=1.5,
+        help="kill a run when the machine has less memory available than this (default 1.5)",
+    )
+    parser.add_argument("--generate-nice", type=int, default=19, help="niceness of generation")
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("KIND", "DIR", "STAGE"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--generate", nargs=2, metavar=("ORDERS", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker[0], Path(args.worker[1]), args.memory_gb)
+        worker(args.worker[0], Path(args.worker[1]), Path(args.worker[2]))
+        return
+    if args.generate:
+        generate(Path(args.generate[1]), int(args.generate[0]))
         return
     rows = []
     for n in args.orders:
         folder = args.data / f"orders_{n}"
-        generate(folder, n)
-        load = os.getloadavg()[0]
-        ours = measure("manyi", folder, args.memory_gb)
-        if "failed" in ours:
-            raise SystemExit("the manyi report failed; see the message above")
-        theirs = None
-        if not args.skip_pandas:
-            wanted = args.pandas_memory_gb or args.memory_gb
-            cap = min(wanted, max(available_gb() - 2.0, 4.0))
-            theirs = measure("pandas", folder, round(cap, 1))
-            theirs["cap_gb"] = round(cap, 1)
-        if theirs is not None and "figures" in theirs:
-            for key, value in ours["figures"].items():
-                if key.startswith("_"):
-                    continue
-                other = theirs["figures"][key]
-                same = value == other or abs(value - other) <= 1e-9 * max(1, abs(value))
-                if not same:
-                    print(f"WARNING {n:,} orders: {key} differs: manyi {value} pandas {other}")
-        rows.append((n, ours, theirs, load))
-        sections = ours["figures"]["_section_seconds"]
-        print(
-            f"{n:,} orders: manyi sections "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in sections.items())
-            + f" (load average {load:.1f} before the run)"
-        )
-    print(
-        "\n| orders | manyi report (DuckDB, 2 threads): wall / CPU | of which new sections "
-        "| peak memory | pandas (same figures): wall / CPU | peak memory | speed-up (wall / CPU) |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for n, ours, theirs, _ in rows:
-        sections = ours["figures"]["_section_seconds"]
-        new = sum(sections.get(k, 0.0) for k in NEW_SECTIONS)
-        if theirs is None:
-            p_time, p_mem, speed = "not run", "–", "–"
-        elif "failed" in theirs:
-            peak = theirs.get("peak_mb")
-            p_time = f"failed after {theirs['seconds']:.0f} s: {theirs['failed']}"
-            p_mem = f"{peak / 1024:.1f} GB at failure" if peak else "–"
-            speed = f"> {theirs['seconds'] / ours['seconds']:.1f}×"
-        else:
-            p_time = f"{theirs['seconds']:.1f} s / {theirs['cpu']:.1f} s"
-            p_mem = f"{theirs['peak_mb'] / 1024:.2f} GB"
-            speed = (
-                f"{theirs['seconds'] / ours['seconds']:.1f}× / {theirs['cpu'] / ours['cpu']:.1f}×"
+        generate_niced(folder, n, args.generate_nice)
+        runs: dict[str, dict[str, Any]] = {}
+        for kind in args.kinds:
+            runs[kind] = measure(
+                kind,
+                folder,
+                rss_limit_gb=args.pandas_rss_gb,
+                min_available_gb=args.min_available_gb,
             )
-        print(
-            f"| {n:,} | {ours['seconds']:.1f} s / {ours['cpu']:.1f} s | {new:.1f} s "
-            f"| {ours['peak_mb'] / 1024:.2f} GB | {p_time} | {p_mem} | {speed} |"
-        )
+            print(f"{n:,} orders, {kind}: " + json.dumps(runs[kind]), flush=True)
+        if "manyi" in runs and "figures" in runs["manyi"]:
+            sections = runs["manyi"]["figures"]["_section_seconds"]
+            print(
+                f"{n:,} orders, manyi by section: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in sections.items() if v >= 0.05)
+            )
+        ours = runs.get("manyi")
+        if ours is not None and "failed" in ours:
+            raise SystemExit("the manyi report failed; see the message above")
+        for kind, theirs in runs.items():
+            if kind != "manyi" and ours is not None and "figures" in theirs:
+                differ = same_figures(ours["figures"], theirs["figures"])
+                theirs["equal"] = not differ
+                for line in differ:
+                    print(f"WARNING {n:,} orders, {kind}: {line}")
+        rows.append((n, runs))
+    (args.data / "report_full.json").write_text(
+        json.dumps({str(n): runs for n, runs in rows}, indent=1), encoding="utf-8"
+    )
+    print(
+        "\n| orders | run | wall | CPU (user + sys) | peak RSS | load at start "
+        "| figures = manyi's | manyi faster (their wall ÷ manyi wall / their CPU ÷ manyi wall) |"
+    )
+    print("|---:|---|---:|---:|---:|---:|:---:|---:|")
+    for n, runs in rows:
+        ours = runs.get("manyi")
+        for kind, run in runs.items():
+            wall = f"{run['seconds']:.1f} s"
+            if "failed" in run:
+                wall = f"{run['failed']} after {wall}"
+            cells = [f"{n:,}", kind, wall, f"{run['cpu']:.1f} s"]
+            cells += [f"{run['peak_mb'] / 1024:.2f} GB", f"{run['load']:.1f}"]
+            if kind == "manyi" or ours is None:
+                cells += ["–", "–"]
+            elif "failed" in run:
+                cells += ["–", f"> {run['seconds'] / ours['seconds']:.1f}× / –"]
+            else:
+                by_wall = run["seconds"] / ours["seconds"]
+                by_cpu = run["cpu"] / ours["seconds"]
+                equal = "yes" if run.get("equal") else "**no**"
+                cells += [equal, f"{by_wall:.1f}× / {by_cpu:.1f}×"]
+            print("| " + " | ".join(cells) + " |")
     print(
         "\nReproduce: .venv/bin/python benchmarks/report_full.py --orders "
         + " ".join(str(n) for n in args.orders)
+        + f" --pandas-rss-gb {args.pandas_rss_gb:g}"
     )
 
 
