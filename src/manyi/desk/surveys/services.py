@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from manyi.desk.cases.models import CaseItem
+from manyi.desk import sqlrows
+from manyi.desk.cases.models import Case, CaseItem
 from manyi.desk.commerce.models import OrderItem
 from manyi.desk.surveys.errors import SurveyError, SurveyErrorCode
 from manyi.desk.surveys.forms import parse_submission
@@ -240,12 +241,7 @@ def submit_response(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update(of=("self",))
-            .select_related("case__assignee")
-            .filter(pk=invitation_id)
-            .first()
-        )
+        invitation, agent_id, team_id = _lock_invitation(invitation_id)
         if invitation is None or invitation.status != InvitationStatus.ISSUED:
             raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
         if not is_open(invitation, now):
@@ -261,8 +257,7 @@ def submit_response(
             )
         if not any(submission.answered(v.instrument_id) for v in versions):
             raise SurveyError(SurveyErrorCode.INVALID, _("Answer at least one question."))
-        existing = {r.instrument_id: r for r in invitation.responses.all()}
-        case = invitation.case
+        existing = {r.instrument_id: r for r in _responses_of(invitation.pk)}
         written: list[SurveyResponse] = []
         created: list[SurveyResponse] = []
         for version in versions:
@@ -278,8 +273,8 @@ def submit_response(
                     customer_id=invitation.customer_id,
                     order_id=invitation.order_id,
                     case_id=invitation.case_id,
-                    agent_id=case.assignee.get_username() if case and case.assignee else None,
-                    team_id=case.team_id if case else None,
+                    agent_id=agent_id,
+                    team_id=team_id,
                     answered_at=now,
                     updated_at=now,
                     channel=invitation.channel,
@@ -299,20 +294,28 @@ def submit_response(
             # The key is made here (uuid), so bulk_create needs no RETURNING on any database.
             SurveyResponse.objects.bulk_create(created)
             items = _order_items(invitation)
-            ResponseItem.objects.bulk_create(
-                ResponseItem(response=response, order_item_id=i)
-                for response in created
-                for i in items
+            sqlrows.insert(
+                ResponseItem,
+                ("response", "order_item"),
+                ((response.pk, i) for response in created for i in items),
             )
-        SurveyAnswer.objects.bulk_create(
-            SurveyAnswer(response=response, item=item, value=value)
-            for response in written
-            for item, value in submission.numbers.get(response.instrument_id, {}).items()
+        sqlrows.insert(
+            SurveyAnswer,
+            ("response", "item", "value"),
+            (
+                (response.pk, item, value)
+                for response in written
+                for item, value in submission.numbers.get(response.instrument_id, {}).items()
+            ),
         )
-        SurveyTextAnswer.objects.bulk_create(
-            SurveyTextAnswer(response=response, item=item, text=text)
-            for response in written
-            for item, text in submission.texts.get(response.instrument_id, {}).items()
+        sqlrows.insert(
+            SurveyTextAnswer,
+            ("response", "item", "text"),
+            (
+                (response.pk, item, text)
+                for response in written
+                for item, text in submission.texts.get(response.instrument_id, {}).items()
+            ),
         )
         if invitation.answered_at is None:
             invitation.answered_at = now
@@ -320,20 +323,80 @@ def submit_response(
         return written
 
 
+@sqlrows.once
+def _lock_sql() -> str:
+    """The invitation (locked on databases that lock rows) with its case's agent and team."""
+    invitation = sqlrows.columns(Invitation, "i")
+    col, tab = sqlrows.column, sqlrows.table
+    sql = (
+        f"SELECT {invitation.sql}, {col(Case, 'c', 'assignee_username')}, {col(Case, 'c', 'team')} "
+        f"FROM {tab(Invitation, 'i')} LEFT JOIN {tab(Case, 'c')} "
+        f"ON {col(Case, 'c', 'case_id')} = {col(Invitation, 'i', 'case')} "
+        f"WHERE {col(Invitation, 'i', 'id')} = %s"
+    )
+    connection = connections["default"]
+    if connection.features.has_select_for_update_of:
+        sql += " " + connection.ops.for_update_sql(of=(connection.ops.quote_name("i"),))
+    elif connection.features.has_select_for_update:
+        sql += " " + connection.ops.for_update_sql()
+    return sql
+
+
+def _lock_invitation(invitation_id: int) -> tuple[Invitation | None, str | None, str | None]:
+    """The invitation locked for this transaction, and the username and team of its case's
+    agent now (``None`` without a case); one hand-written query (``manyi.desk.sqlrows``)."""
+    rows = sqlrows.fetch(_lock_sql(), [invitation_id])
+    if not rows:
+        return None, None, None
+    cols = sqlrows.columns(Invitation, "i")
+    invitation = cols.build(rows[0])
+    assert isinstance(invitation, Invitation)
+    agent_id, team_id = rows[0][cols.width :]
+    return invitation, agent_id, team_id
+
+
+@sqlrows.once
+def _responses_sql() -> str:
+    cols = sqlrows.columns(SurveyResponse, "r")
+    return (
+        f"SELECT {cols.sql} FROM {sqlrows.table(SurveyResponse, 'r')} "
+        f"WHERE {sqlrows.column(SurveyResponse, 'r', 'invitation')} = %s"
+    )
+
+
+def _responses_of(invitation_id: int) -> list[SurveyResponse]:
+    cols = sqlrows.columns(SurveyResponse, "r")
+    return [cols.build(r) for r in sqlrows.fetch(_responses_sql(), [invitation_id])]  # type: ignore[misc]
+
+
+@sqlrows.once
+def _case_items_sql() -> str:
+    return (
+        f"SELECT {sqlrows.column(CaseItem, 'ci', 'order_item')} "
+        f"FROM {sqlrows.table(CaseItem, 'ci')} "
+        f"WHERE {sqlrows.column(CaseItem, 'ci', 'case')} = %s "
+        f"ORDER BY {sqlrows.column(CaseItem, 'ci', 'id')}"
+    )
+
+
+@sqlrows.once
+def _order_items_sql() -> str:
+    return (
+        f"SELECT {sqlrows.column(OrderItem, 'oi', 'id')} "
+        f"FROM {sqlrows.table(OrderItem, 'oi')} "
+        f"WHERE {sqlrows.column(OrderItem, 'oi', 'order')} = %s "
+        f"ORDER BY {sqlrows.column(OrderItem, 'oi', 'id')}"
+    )
+
+
 def _order_items(invitation: Invitation) -> list[int]:
     """The lines the survey is about: the case's items, else every line of the order."""
     if invitation.case_id is not None:
-        lines = list(
-            CaseItem.objects.filter(case_id=invitation.case_id).values_list(
-                "order_item_id", flat=True
-            )
-        )
+        lines = [int(r[0]) for r in sqlrows.fetch(_case_items_sql(), [invitation.case_id])]
         if lines:
             return lines
     if invitation.order_id is not None:
-        return list(
-            OrderItem.objects.filter(order_id=invitation.order_id).values_list("pk", flat=True)
-        )
+        return [int(r[0]) for r in sqlrows.fetch(_order_items_sql(), [invitation.order_id])]
     return []
 
 
