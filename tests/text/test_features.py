@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from manyi.text.features import FeatureSpec, extract_features
+from manyi.text.features import (
+    FeatureSpec,
+    _negated_words_by_clause,
+    extract_features,
+    find_words,
+    first_and_last_sentence,
+    negated_words,
+    words_and_sentence_ends,
+)
 
 
 def test_chinese_character_ngrams_are_prefixed_and_counted_with_repeats() -> None:
@@ -60,3 +68,28 @@ def test_position_marking_of_a_single_sentence_marks_it_both_ways() -> None:
 def test_a_spec_without_the_newer_keys_reads_as_before() -> None:
     # (models saved before mark_position existed have no such key in their JSON)
     assert FeatureSpec.from_dict({"word": [1, 2]}) == FeatureSpec(word=(1, 2))
+
+
+def test_the_single_scan_negation_equals_the_clause_split() -> None:
+    # (negated_words scans once; the first version split into clauses, then found words)
+    texts = [
+        "not good at all, but cute",
+        "o'but no way, not good",
+        "no'but good",
+        "but'no good at all",
+        "not 1but good",
+        "não gostei, mas ok. nao recomendo porém sem defeito",
+        "i didn't love it (not at all)\nnever again; nothing fits: however no",
+        "",
+    ]
+    assert [negated_words(t) for t in texts] == [_negated_words_by_clause(t) for t in texts]
+
+
+def test_words_and_sentence_ends_are_the_words_of_the_sentence_split() -> None:
+    for text in ["huge. it was cute. returning it!", "love it", "great. . ok", "a! b? c. "]:
+        tokens = words_and_sentence_ends(text)
+        assert [t for t in tokens if t] == find_words(text)
+        sentences = first_and_last_sentence(text)
+        assert sentences is not None
+        first = tokens[: tokens.index("")] if "" in tokens else tokens
+        assert first == find_words(sentences[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 import pytest
 
@@ -52,3 +54,11 @@ def test_missing_or_non_text_values_give_the_empty_string(value: object) -> None
 def test_an_unknown_emoji_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="emoji must be"):
         normalize_text("x", emoji="translate")
+
+
+def test_ascii_text_takes_the_short_path_to_the_same_result() -> None:
+    # (ASCII skips NFKC and the emoji rules: both leave ASCII unchanged)
+    text = "  Soooo GOOD!!!!   Runs   small...  "
+    assert text.isascii()
+    assert normalize_text(text) == normalize_text(unicodedata.normalize("NFKC", text) + "\u200b")
+    assert normalize_text(text) == "soo good!! runs small.."

@@ -15,6 +15,12 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 
+#: Prefixes that keep the n-gram families apart (no word n-gram contains them).
+CHAR_MARK = "\x01"
+FIRST_MARK = "\x02"
+LAST_MARK = "\x03"
+NEGATION_MARK = "neg_"
+
 # Words: letters (with accents) and apostrophes, numbers, "!" / "?" runs, and emoji.
 _WORD = re.compile(
     r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|[!?]+|[\U0001f300-\U0001faff\u2600-\u27bf]", re.UNICODE
@@ -116,36 +122,115 @@ _NEGATORS = frozenset(
         "sem",
     ]
 )
-_CLAUSE_END = re.compile(r"[.,;:!?()\n]|\b(?:but|mas|porém|porem|however)\b")
+_CONTRAST = r"\b(?:but|mas|porém|porem|however)\b"
+_CLAUSE_END = re.compile(r"[.,;:!?()\n]|" + _CONTRAST)
 _NEG_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*", re.UNICODE)
+# One scan instead of a split into clauses and a findall per clause: a clause end gives "",
+# a word gives itself. The two agree unless a contrast word follows an apostrophe ("o'but":
+# one word for the scan, a clause end for the split), where negated_words splits.
+_NEGATION_SCAN = re.compile(r"[.,;:!?()\n]|" + _CONTRAST + r"|([^\W\d_]+(?:'[^\W\d_]+)*)")
+_APOSTROPHE_CONTRAST = re.compile("'" + _CONTRAST)
 # A sentence ends at ".", "!" or "?" followed by a space ("5'8\"." or "3.5" do not split).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# The words of _WORD and, as "", every sentence end of _SENTENCE_END, in one scan: a sentence
+# end is the first white-space character after ".", "!" or "?", where no word can start.
+_WORDS_AND_SENTENCE_ENDS = re.compile(r"(?<=[.!?])(?=\s)|" + _WORD.pattern)
 
 
-def _fold(text: str) -> str:
+def strip_accents(text: str) -> str:
+    """Drop combining marks after canonical decomposition (``"não"`` → ``"nao"``).
+
+    Examples
+    --------
+    >>> strip_accents("não é ótimo")
+    'nao e otimo'
+    """
+    if text.isascii():
+        return text
     return "".join(
         ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn"
     )
 
 
-def _negated_words(text: str) -> list[str]:
+def find_words(text: str) -> list[str]:
+    """The word tokens the word n-grams are made of (see ``_WORD``)."""
+    return _WORD.findall(text)
+
+
+def negated_words(text: str) -> list[str]:
+    """The words between a negator and the end of its clause, in order (without ``neg_``).
+
+    Examples
+    --------
+    >>> negated_words("not good at all, but cute")
+    ['good', 'at', 'all']
+    """
+    if "'" in text and _APOSTROPHE_CONTRAST.search(text):
+        return _negated_words_by_clause(text)
+    out: list[str] = []
+    negated = False
+    for word in _NEGATION_SCAN.findall(text):
+        if not word:  # a clause end
+            negated = False
+        elif negated:
+            out.append(word)
+        elif word in _NEGATORS:
+            negated = True
+    return out
+
+
+def _negated_words_by_clause(text: str) -> list[str]:
+    """:func:`negated_words` as first written: split into clauses, then find the words."""
     out: list[str] = []
     for clause in _CLAUSE_END.split(text):
         negated = False
         for word in _NEG_WORD.findall(clause):
             if negated:
-                out.append("neg_" + word)
+                out.append(word)
             elif word in _NEGATORS:
                 negated = True
     return out
 
 
-def _position_words(text: str) -> list[str]:
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+def sentence_split(text: str) -> list[str]:
+    """Split at white space after ".", "!" or "?" (``"5'8\"."`` or ``"3.5"`` do not split)."""
+    return _SENTENCE_END.split(text)
+
+
+def first_and_last_sentence(text: str) -> tuple[str, str] | None:
+    """The first and the last sentence (the same one for a single sentence); ``None`` if empty.
+
+    Examples
+    --------
+    >>> first_and_last_sentence("huge. it was cute. returning it!")
+    ('huge.', 'returning it!')
+    """
+    sentences = [s for s in sentence_split(text) if s.strip()]
     if not sentences:
+        return None
+    return sentences[0], sentences[-1]
+
+
+def words_and_sentence_ends(text: str) -> list[str]:
+    """:func:`find_words` with ``""`` where a sentence ends (see :func:`first_and_last_sentence`).
+
+    The words between two ``""`` are those of one sentence; a trailing ``""`` (text ending in
+    white space after a full stop) opens no sentence.
+
+    Examples
+    --------
+    >>> words_and_sentence_ends("huge. it was cute. returning it!")
+    ['huge', '', 'it', 'was', 'cute', '', 'returning', 'it', '!']
+    """
+    return _WORDS_AND_SENTENCE_ENDS.findall(text)
+
+
+def _position_words(text: str) -> list[str]:
+    ends = first_and_last_sentence(text)
+    if ends is None:
         return []
     out: list[str] = []
-    for mark, sentence in (("\x02", sentences[0]), ("\x03", sentences[-1])):
+    for mark, sentence in zip((FIRST_MARK, LAST_MARK), ends, strict=True):
         words = _WORD.findall(sentence)
         out.extend([mark + w for w in words])
         out.extend([f"{mark}{a} {b}" for a, b in pairwise(words)])
@@ -177,13 +262,13 @@ def extract_features(text: str, spec: FeatureSpec) -> list[str]:
         lo, hi = spec.char
         size = len(text)
         for n in range(lo, hi + 1):
-            out.extend(["\x01" + text[i : i + n] for i in range(size - n + 1)])
+            out.extend([CHAR_MARK + text[i : i + n] for i in range(size - n + 1)])
     if spec.word is not None or spec.char_wb is not None or spec.mark_position:
         if spec.fold_accents:
-            text = _fold(text)
+            text = strip_accents(text)
         words = _WORD.findall(text)
         if spec.mark_negation:
-            out.extend(_negated_words(text))
+            out.extend([NEGATION_MARK + w for w in negated_words(text)])
         if spec.mark_position:
             out.extend(_position_words(text))
         if spec.word is not None:
@@ -199,5 +284,5 @@ def extract_features(text: str, spec: FeatureSpec) -> list[str]:
                 padded = f" {word} "
                 size = len(padded)
                 for n in range(lo, hi + 1):
-                    out.extend(["\x01" + padded[i : i + n] for i in range(size - n + 1)])
+                    out.extend([CHAR_MARK + padded[i : i + n] for i in range(size - n + 1)])
     return out

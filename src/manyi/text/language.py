@@ -179,7 +179,8 @@ def detect_language_normalized(norm: str) -> str:
     if not words:
         return UNKNOWN
     # Most reviews settle on stopwords alone; only short or mixed ones need the trigrams.
-    hits = {lang: sum(w in _STOPWORDS[lang] for w in words[:60]) for lang in ("en", "pt")}
+    first = words[:60]
+    hits = {lang: sum(map(_STOPWORDS[lang].__contains__, first)) for lang in ("en", "pt")}
     marks = len(_PT_MARKS.findall(norm))
     if hits["en"] >= 3 and hits["en"] >= 2 * (hits["pt"] + marks):
         return "en"

@@ -62,10 +62,14 @@ def normalize_text(text: object, *, emoji: str = "keep") -> str:
         return ""
     if emoji not in {"keep", "remove"}:
         raise ValueError(f"emoji must be 'keep' or 'remove', not {emoji!r}")
-    out = _INVISIBLE.sub("", text)
-    out = unicodedata.normalize("NFKC", out).lower()
-    out = _EMOJI_TRAIL.sub("", out)
-    out = _EMOJI.sub("", out) if emoji == "remove" else _REPEATED_EMOJI.sub(r"\1", out)
+    if text.isascii():
+        # NFKC leaves ASCII as it is, and the invisible characters and emoji are not ASCII
+        out = text.lower()
+    else:
+        out = _INVISIBLE.sub("", text)
+        out = unicodedata.normalize("NFKC", out).lower()
+        out = _EMOJI_TRAIL.sub("", out)
+        out = _EMOJI.sub("", out) if emoji == "remove" else _REPEATED_EMOJI.sub(r"\1", out)
     out = _REPEATED_PUNCT.sub(r"\1\1", out)
     out = _REPEATED_LETTER.sub(r"\1\1", out)
     return _SPACES.sub(" ", out).strip()

@@ -20,7 +20,6 @@ import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +28,7 @@ import numpy.typing as npt
 
 from manyi.text.features import FeatureSpec, extract_features
 from manyi.text.normalize import NORMALIZER_VERSION, normalize_text
+from manyi.text.vectorize import FeatureIndex, IntArray, string_columns
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "pt")
 FORMAT_VERSION = 1
@@ -76,6 +76,10 @@ class SentimentModel:
         Logistic-regression coefficients multiplied by the NB ratios (averaged with the plain
         model's when ``plain_C`` is set).
     intercept_ : float
+    feature_index_ : FeatureIndex or None
+        The vocabulary indexed for the vectorised feature look-up
+        (:mod:`manyi.text.vectorize`); ``None`` where it does not fit, and prediction then
+        spells the n-grams out as strings (the same result, slower).
     threshold_ : float
         The threshold chosen on the raw probability (0.5 unless ``threshold="cv"``).
     metadata_ : dict
@@ -157,6 +161,7 @@ class SentimentModel:
             threshold = self._cv_threshold(docs, labels)
         vocabulary, idf, coef, intercept = self._fit_arrays(docs, labels)
         self.vocabulary_ = vocabulary
+        self.feature_index_ = FeatureIndex.build(vocabulary, self.features)
         self.idf_ = idf
         self.coef_ = coef
         self.threshold_ = threshold
@@ -199,9 +204,11 @@ class SentimentModel:
             vocab, idf, coef, intercept = self._fit_arrays(
                 [docs[i] for i in train_idx], labels[train_idx]
             )
-            oof[test_idx] = _probabilities(
-                [docs[i] for i in test_idx], self.features, vocab, idf, coef, intercept
+            test_docs = [docs[i] for i in test_idx]
+            rows, cols = _columns(
+                test_docs, self.features, vocab, FeatureIndex.build(vocab, self.features)
             )
+            oof[test_idx] = _probabilities(rows, cols, len(test_docs), idf, coef, intercept)
         grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
         scores = [_macro_f1(labels, (oof >= t).astype(np.int64)) for t in grid]
         return float(grid[int(np.argmax(scores))])
@@ -226,9 +233,8 @@ class SentimentModel:
     def predict_proba_normalized(self, docs: Sequence[str]) -> FloatArray:
         """:meth:`predict_proba` for texts already passed through ``normalize_text``."""
         self._check_fitted()
-        return _probabilities(
-            docs, self.features, self.vocabulary_, self.idf_, self.coef_, self.intercept_
-        )
+        rows, cols = _columns(docs, self.features, self.vocabulary_, self.feature_index_)
+        return _probabilities(rows, cols, len(docs), self.idf_, self.coef_, self.intercept_)
 
     def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
         """0/1 label for each review (``p_positive >= 0.5``)."""
@@ -295,6 +301,7 @@ class SentimentModel:
         with np.load(npz) as arrays:
             terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
             model.vocabulary_ = {term: i for i, term in enumerate(terms)}
+            model.feature_index_ = FeatureIndex.build(model.vocabulary_, model.features)
             model.idf_ = arrays["idf"].astype(np.float64)
             model.coef_ = arrays["coef"].astype(np.float64)
         model.intercept_ = float(meta["intercept"])
@@ -339,37 +346,38 @@ def _macro_f1(truth: npt.NDArray[np.int64], pred: npt.NDArray[np.int64]) -> floa
     return float(np.mean(scores))
 
 
-def _probabilities(
+def _columns(
     docs: Sequence[str],
     spec: FeatureSpec,
     vocabulary: dict[str, int],
+    index: FeatureIndex | None,
+) -> tuple[IntArray, IntArray]:
+    """``(rows, columns)`` of the known n-grams: vectorised where an index exists."""
+    if index is not None:
+        return index.columns(docs)
+    return string_columns(docs, spec, vocabulary)
+
+
+def _probabilities(
+    rows: IntArray,
+    cols: IntArray,
+    n_docs: int,
     idf: FloatArray,
     coef: FloatArray,
     intercept: float,
 ) -> FloatArray:
     """Sublinear TF-IDF, L2-normalised, dotted with the coefficients, through the logistic.
 
+    ``rows``/``cols`` hold one pair per n-gram occurrence (from :func:`_columns`).
     Equivalent to scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` followed by the linear
-    model, without building the sparse matrix: the n-gram ids of the whole batch are counted
-    at once with ``np.unique`` on ``row * n_features + column``.
+    model, without building the sparse matrix: the occurrences of the whole batch are counted
+    at once with ``np.unique`` on ``row * n_features + column``. Documents without a known
+    n-gram get exactly 0.5.
     """
-    n_docs = len(docs)
-    grams: list[str] = []
-    lengths = np.empty(n_docs, dtype=np.int64)
-    for i, doc in enumerate(docs):
-        feats = extract_features(doc, spec)
-        lengths[i] = len(feats)
-        grams.extend(feats)
-    # Vocabulary look-up in C: dict.get mapped with a default of -1, read by np.fromiter.
-    cols = np.fromiter(
-        map(vocabulary.get, grams, repeat(-1, len(grams))), dtype=np.int64, count=len(grams)
-    )
-    rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    known = cols >= 0
-    if not known.any():
+    if len(rows) == 0:
         return np.full(n_docs, 0.5)
     n_features = len(idf)
-    keys, counts = np.unique(rows[known] * n_features + cols[known], return_counts=True)
+    keys, counts = np.unique(rows * n_features + cols, return_counts=True)
     row = keys // n_features
     col = keys % n_features
     weight = (1.0 + np.log(counts)) * idf[col]
