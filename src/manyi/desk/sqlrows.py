@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from django.db.models.constants import OnConflict
 
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
@@ -135,30 +136,74 @@ def fetch(sql: str, params: Sequence[Any], *, using: str = "default") -> list[tu
         return list(cursor.fetchall())
 
 
-def insert(model: type[Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def insert(
+    model: type[Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
     """Insert ``rows`` (values of the fields ``names``, in that order) in one statement, for
-    link and answer tables whose rows need no generated key back; returns how many.
+    tables whose rows need no generated key back; returns how many rows were inserted.
 
-    Values go through each field's ``get_db_prep_save``, as the ORM's inserts do.
+    Values go through each field's ``get_db_prep_save``, as the ORM's inserts do. With
+    ``ignore_conflicts`` a row that would break a unique constraint is skipped (``ON CONFLICT
+    DO NOTHING``), after waiting for a concurrent transaction that inserted the same key, as
+    ``bulk_create(ignore_conflicts=True)`` does.
     """
     connection = connections["default"]
     meta = model._meta
     fields = [next(f for f in meta.concrete_fields if n in (f.name, f.attname)) for n in names]
+    # The other columns get their defaults, as a new instance would have them (a NOT NULL
+    # column without a database default must not be left out: SQLite's INSERT OR IGNORE
+    # would silently skip the row).
+    rest = [
+        f for f in meta.concrete_fields if f not in fields and not getattr(f, "db_returning", False)
+    ]
+    defaults = [f.get_default() for f in rest]
+    fields += rest
     quote = connection.ops.quote_name
+    conflict = OnConflict.IGNORE if ignore_conflicts else None
     head = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
-        "VALUES "
+        f"{connection.ops.insert_statement(on_conflict=conflict)} {quote(meta.db_table)} "
+        f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES "
     )
+    tail = connection.ops.on_conflict_suffix_sql(fields, conflict, None, None) or ""
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     prepared = [
-        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+        [f.get_db_prep_save(v, connection) for f, v in zip(fields, [*row, *defaults], strict=True)]
         for row in rows
     ]
+    inserted = 0
     with connection.cursor() as cursor:
         for start in range(0, len(prepared), _INSERT_BATCH):
             batch = prepared[start : start + _INSERT_BATCH]
-            cursor.execute(head + ", ".join([one] * len(batch)), [v for r in batch for v in r])
-    return len(prepared)
+            values = ", ".join([one] * len(batch))
+            cursor.execute(f"{head}{values} {tail}".rstrip(), [v for r in batch for v in r])
+            inserted += cursor.rowcount if ignore_conflicts else len(batch)
+    return inserted
+
+
+def insert_objects(objs: Sequence[Model]) -> int:
+    """Insert new instances of one model whose primary key is made in Python (a default such
+    as a UUID, never a database sequence), every concrete field as ``pre_save`` gives it, as
+    ``bulk_create`` would; returns how many."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    meta = model._meta
+    assert meta.pk is not None
+    assert not getattr(meta.pk, "db_returning", False), "keys made by the database need the ORM"
+    fields = list(meta.concrete_fields)
+    count = insert(
+        model,
+        [f.attname for f in fields],
+        ([f.pre_save(obj, add=True) for f in fields] for obj in objs),
+    )
+    for obj in objs:  # now stored, as after bulk_create
+        obj._state.adding = False
+        obj._state.db = "default"
+    return count
 
 
 #: Rows per INSERT statement (far below SQLite's and PostgreSQL's limits on parameters).

@@ -15,8 +15,10 @@ from django.contrib.auth.models import User
 from django.db.models import Model
 from django.utils import timezone
 
+from manyi.desk import sqlrows
 from manyi.desk.accounts.models import ApiToken
 from manyi.desk.accounts.tokens import _token_with_user, digest_of
+from manyi.desk.api.models import IdempotencyKey
 from manyi.desk.cases import selectors
 from manyi.desk.cases.clocks import clock_log
 from manyi.desk.cases.errors import CaseError
@@ -110,3 +112,17 @@ def test_lines_and_clock_log_equal_the_orms(staff: Any, make_case: Any) -> None:
     ]
     assert len(got) >= 2
     assert all(e.at.tzinfo is not None for e in got)
+
+
+def test_insert_fills_defaults_and_skips_a_taken_key_when_told(staff: Any) -> None:
+    now = timezone.now()
+    row = (staff["ana"].pk, "key-1", "f" * 64, now)
+    names = ("user", "key", "fingerprint", "created_at")
+    assert sqlrows.insert(IdempotencyKey, names, [row], ignore_conflicts=True) == 1
+    stored = IdempotencyKey.objects.get(key="key-1")
+    # response_body (NOT NULL, default "") and status_code (NULL) were not named.
+    assert (stored.response_body, stored.status_code, stored.created_at) == ("", None, now)
+    assert sqlrows.insert(IdempotencyKey, names, [row], ignore_conflicts=True) == 0
+    rows = [(staff["bo"].pk, f"key-{n}", "0" * 64, now) for n in range(1_203)]
+    assert sqlrows.insert(IdempotencyKey, names, rows) == 1_203  # three statements
+    assert IdempotencyKey.objects.count() == 1_204

@@ -26,13 +26,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
+from manyi.desk import sqlrows
 from manyi.desk.api.errors import ApiError
 from manyi.desk.api.models import IdempotencyKey
 
@@ -92,27 +93,29 @@ def respond_once(
     request_print = fingerprint(request)
     now = now or timezone.now()
     with transaction.atomic():
-        row = _claim(user, key, request_print, now)
-        if isinstance(row, HttpResponse):
-            return row
+        claimed = _claim(user, key, request_print, now)
+        if claimed is not None:
+            return claimed
         status, body = create()
         response = render(status, body)
-        row.status_code = status
-        row.response_body = response.content.decode("utf-8")
-        row.save(update_fields=["status_code", "response_body"])
+        IdempotencyKey.objects.filter(user=user, key=key).update(
+            status_code=status, response_body=response.content.decode("utf-8")
+        )
     return response
 
 
-def _claim(user: Any, key: str, request_print: str, now: datetime) -> IdempotencyKey | HttpResponse:
-    """Insert the key row, or answer from the row an earlier request left."""
+def _claim(user: Any, key: str, request_print: str, now: datetime) -> HttpResponse | None:
+    """Insert the key row (``None``: go ahead), or answer from the row an earlier request
+    left. The insert skips a taken key (``ON CONFLICT DO NOTHING``, no savepoint needed); on
+    PostgreSQL it first waits for a transaction that is inserting the same key."""
     for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    user=user, key=key, fingerprint=request_print, created_at=now
-                )
-        except IntegrityError:
-            pass
+        if sqlrows.insert(
+            IdempotencyKey,
+            ("user", "key", "fingerprint", "created_at"),
+            [(user.pk, key, request_print, now)],
+            ignore_conflicts=True,
+        ):
+            return None
         earlier = IdempotencyKey.objects.filter(user=user, key=key).first()
         if earlier is None:
             continue  # the other request rolled back between our insert and our read

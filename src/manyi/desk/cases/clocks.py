@@ -28,11 +28,39 @@ from manyi.desk.cases.states import DONE_STATUSES, PAUSE_STATUSES
 RESPONSE_KINDS = frozenset({CaseEventKind.REPLY})
 
 
+def _policy_columns() -> tuple[sqlrows.Columns, sqlrows.Columns]:
+    return sqlrows.columns(SlaPolicy, "p"), sqlrows.columns(BusinessCalendar, "k")
+
+
+@sqlrows.once
+def _active_policies_sql() -> str:
+    policy, calendar = _policy_columns()
+    col, tab = sqlrows.column, sqlrows.table
+    return (
+        f"SELECT {policy.sql}, {calendar.sql} FROM {tab(SlaPolicy, 'p')} "
+        f"JOIN {tab(BusinessCalendar, 'k')} "
+        f"ON {col(BusinessCalendar, 'k', 'id')} = {col(SlaPolicy, 'p', 'calendar')} "
+        f"WHERE {col(SlaPolicy, 'p', 'active')} = %s"
+    )
+
+
+def _active_policies() -> list[SlaPolicy]:
+    """Every active policy with its calendar (one hand-written query: each new case asks)."""
+    policy_cols, calendar_cols = _policy_columns()
+    out = []
+    for row in sqlrows.fetch(_active_policies_sql(), [True]):
+        policy = policy_cols.build(row)
+        assert isinstance(policy, SlaPolicy)
+        policy.calendar = calendar_cols.build(row, policy_cols.width)  # type: ignore[assignment]
+        out.append(policy)
+    return out
+
+
 def choose_policy(kind: str, priority: str, channel: str) -> SlaPolicy | None:
     """The most specific active policy that matches (more fields set wins, then rank)."""
     best: tuple[int, int, str] | None = None
     chosen: SlaPolicy | None = None
-    for policy in SlaPolicy.objects.filter(active=True).select_related("calendar"):
+    for policy in _active_policies():
         fields = (policy.kind, policy.priority, policy.channel)
         wanted = (kind, priority, channel)
         if any(f and f != w for f, w in zip(fields, wanted, strict=True)):

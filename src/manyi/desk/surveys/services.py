@@ -292,7 +292,7 @@ def submit_response(
             SurveyTextAnswer.objects.filter(response__in=replaced).delete()
         if created:
             # The key is made here (uuid), so bulk_create needs no RETURNING on any database.
-            SurveyResponse.objects.bulk_create(created)
+            sqlrows.insert_objects(created)
             items = _order_items(invitation)
             sqlrows.insert(
                 ResponseItem,
