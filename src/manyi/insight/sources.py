@@ -152,6 +152,23 @@ class Source:
             return ts
         return _local_time(self.engine, ts, self.timezone)
 
+    def epoch_seconds(self, ts: ir.TimestampValue) -> ir.IntegerValue:
+        """Seconds since 1970-01-01 UTC of UTC timestamp ``ts`` (``ts.epoch_seconds()``).
+
+        On DuckDB Ibis spells this ``EPOCH(CAST(ts AS TIMESTAMP))``: the cast of a zoned
+        timestamp goes through ICU (~150 ns a value, 1.5 s per column of 10M orders) only to
+        land on the same instant; ``EPOCH(ts)`` reads it directly (the same DOUBLE).
+        """
+        if self.engine != "duckdb":
+            return ts.epoch_seconds()
+        epoch = ibis.udf.scalar.builtin(
+            _noop1,
+            name="epoch",
+            signature=((dt.Timestamp(timezone="UTC"),), ts.epoch_seconds().type()),
+        )
+        result: ir.IntegerValue = epoch(ts)
+        return result
+
     def local_date(self, ts: ir.TimestampValue) -> ir.DateValue:
         """Calendar date of UTC timestamp ``ts`` in the source's zone."""
         return self.local_time(ts).date()
