@@ -206,5 +206,65 @@ def insert_objects(objs: Sequence[Model]) -> int:
     return count
 
 
+def save_new(obj: Model) -> Model:
+    """Insert a new instance whose primary key the database makes (an auto-increment id), as
+    ``obj.save()`` does for a new row, and set its key; returns ``obj``.
+
+    Every concrete field goes in as ``pre_save`` and ``get_db_prep_save`` give it, like the
+    ORM's insert; what this skips is the query compiler, and with it the ``pre_save`` and
+    ``post_save`` signals: use it only for models nothing listens to (cases, their events and
+    messages; ``tests/desk/api/test_sqlrows.py`` checks the rows equal ``save()``'s).
+    """
+    model = type(obj)
+    meta = model._meta
+    connection = connections["default"]
+    fields = [f for f in meta.concrete_fields if not getattr(f, "db_returning", False)]
+    returning = [f for f in meta.concrete_fields if getattr(f, "db_returning", False)]
+    sql = _insert_sql(model, connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning and connection.features.can_return_columns_from_insert:
+            ops: Any = connection.ops  # (not in django-stubs)
+            values = ops.fetch_returned_insert_columns(cursor, ())
+            for field, value in zip(returning, values, strict=True):
+                setattr(obj, field.attname, value)
+        elif returning:  # pragma: no cover - SQLite before 3.35
+            pk_field = meta.pk
+            assert pk_field is not None
+            setattr(
+                obj,
+                pk_field.attname,
+                connection.ops.last_insert_id(cursor, meta.db_table, str(pk_field.column)),
+            )
+    obj._state.adding = False
+    obj._state.db = "default"
+    return obj
+
+
+_INSERT_SQL: dict[tuple[type[Model], str], str] = {}
+
+
+def _insert_sql(model: type[Model], vendor: str) -> str:
+    found = _INSERT_SQL.get((model, vendor))
+    if found is not None:
+        return found
+    connection = connections["default"]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not getattr(f, "db_returning", False)]
+    returning = [f for f in meta.concrete_fields if getattr(f, "db_returning", False)]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if returning and connection.features.can_return_columns_from_insert:
+        ops: Any = connection.ops  # (not in django-stubs)
+        suffix, _params = ops.return_insert_columns(returning)
+        sql += " " + suffix
+    _INSERT_SQL[(model, vendor)] = sql
+    return sql
+
+
 #: Rows per INSERT statement (far below SQLite's and PostgreSQL's limits on parameters).
 _INSERT_BATCH = 500

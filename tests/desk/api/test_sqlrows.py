@@ -126,3 +126,30 @@ def test_insert_fills_defaults_and_skips_a_taken_key_when_told(staff: Any) -> No
     rows = [(staff["bo"].pk, f"key-{n}", "0" * 64, now) for n in range(1_203)]
     assert sqlrows.insert(IdempotencyKey, names, rows) == 1_203  # three statements
     assert IdempotencyKey.objects.count() == 1_204
+
+
+def test_save_new_stores_what_save_stores(staff: Any, make_case: Any) -> None:
+    case = make_case(refund_amount=Decimal("12.50"))
+    fields = {
+        "case": case,
+        "at": timezone.now(),
+        "kind": "note",
+        "actor": "ana",
+        "actor_user": staff["ana"],
+        "channel": "phone",
+        "note": "Rang the customer: 来电确认",
+        "data": {"minutes": 4, "nested": {"ok": True}, "text": "não"},
+    }
+    by_orm = CaseEvent(seq=90, **fields)
+    by_orm.save()
+    by_sql = sqlrows.save_new(CaseEvent(seq=91, **fields))
+    assert isinstance(by_sql, CaseEvent)
+    assert by_sql.pk is not None
+    assert by_sql.pk != by_orm.pk
+    assert not by_sql._state.adding
+    stored = {e.seq: values(e) for e in CaseEvent.objects.filter(seq__in=(90, 91))}
+    for row in stored.values():
+        row.pop("id")
+        row.pop("seq")
+    assert stored[90] == stored[91]
+    assert CaseEvent.objects.get(pk=by_sql.pk).data == fields["data"]

@@ -40,15 +40,19 @@ def _active_policies_sql() -> str:
         f"SELECT {policy.sql}, {calendar.sql} FROM {tab(SlaPolicy, 'p')} "
         f"JOIN {tab(BusinessCalendar, 'k')} "
         f"ON {col(BusinessCalendar, 'k', 'id')} = {col(SlaPolicy, 'p', 'calendar')} "
-        f"WHERE {col(SlaPolicy, 'p', 'active')} = %s"
+        f"WHERE {col(SlaPolicy, 'p', 'active')} = %s "
+        f"AND {col(SlaPolicy, 'p', 'kind')} IN ('', %s) "
+        f"AND {col(SlaPolicy, 'p', 'priority')} IN ('', %s) "
+        f"AND {col(SlaPolicy, 'p', 'channel')} IN ('', %s)"
     )
 
 
-def _active_policies() -> list[SlaPolicy]:
-    """Every active policy with its calendar (one hand-written query: each new case asks)."""
+def _active_policies(kind: str, priority: str, channel: str) -> list[SlaPolicy]:
+    """The active policies that may match (each of kind, priority and channel blank or
+    equal), with their calendars: one hand-written query, since each new case asks."""
     policy_cols, calendar_cols = _policy_columns()
     out = []
-    for row in sqlrows.fetch(_active_policies_sql(), [True]):
+    for row in sqlrows.fetch(_active_policies_sql(), [True, kind, priority, channel]):
         policy = policy_cols.build(row)
         assert isinstance(policy, SlaPolicy)
         policy.calendar = calendar_cols.build(row, policy_cols.width)  # type: ignore[assignment]
@@ -60,7 +64,7 @@ def choose_policy(kind: str, priority: str, channel: str) -> SlaPolicy | None:
     """The most specific active policy that matches (more fields set wins, then rank)."""
     best: tuple[int, int, str] | None = None
     chosen: SlaPolicy | None = None
-    for policy in _active_policies():
+    for policy in _active_policies(kind, priority, channel):
         fields = (policy.kind, policy.priority, policy.channel)
         wanted = (kind, priority, channel)
         if any(f and f != w for f, w in zip(fields, wanted, strict=True)):

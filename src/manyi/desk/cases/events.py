@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Max
 
+from manyi.desk import sqlrows
 from manyi.desk.cases.models import Case, CaseEvent
 
 
@@ -57,7 +58,7 @@ def record_event(
     """
     if seq is None:
         seq = (CaseEvent.objects.filter(case_id=case.case_id).aggregate(m=Max("seq"))["m"] or 0) + 1
-    return CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         seq=seq,
         at=at,
@@ -70,3 +71,5 @@ def record_event(
         note=note,
         data=data or {},
     )
+    sqlrows.save_new(event)  # every change writes events: no query compiler, no signals
+    return event

@@ -284,7 +284,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
         case.sla_policy = choose_policy(case.kind, case.priority, case.channel)
         # The log of a new case is its opening alone: the clocks are known before the insert.
         refresh_sla(case, now, [CaseEvent(kind=CaseEventKind.OPENED, at=now, to_status="new")])
-        case.save()
+        sqlrows.save_new(case)  # case.save() without the query compiler (no signals here)
         if lines:
             CaseItem.objects.bulk_create([CaseItem(case=case, order_item=i) for i in lines])
         record_event(
@@ -298,7 +298,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
             seq=1,
         )
         if new.description.strip():
-            message = Message.objects.create(
+            message = Message(
                 case=case,
                 direction=MessageDirection.INBOUND
                 if not actor.is_staff
@@ -311,6 +311,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
                 created_at=now,
                 email_message_id=new.email_message_id,
             )
+            sqlrows.save_new(message)
             notifications.store_attachments(message, new.attachments)
         if _auto_approve(case, now=now):
             changed = refresh_sla(case, now)
