@@ -233,7 +233,10 @@ class FeatureIndex:
                     word_terms.append((family, words))
                     word_cols.append(column)
 
-        alphabet = np.unique(_code_points("".join(char_terms)))
+        points = _code_points("".join(char_terms))
+        present = np.zeros(int(points.max(initial=0)) + 1, dtype=bool)
+        present[points] = True
+        alphabet = np.flatnonzero(present) if len(points) else points
         char_base = len(alphabet) + 1
         vocabulary_words = sorted({w for _, ws in word_terms for w in ws})
         word_base = len(vocabulary_words) + 1
