@@ -129,6 +129,24 @@ def once(build: Callable[[], str]) -> Callable[[], str]:
     return sql
 
 
+def quote(name: str) -> str:
+    """A table or column name quoted for the database."""
+    return str(connections["default"].ops.quote_name(name))
+
+
+def bare(model: type[Model], name: str) -> str:
+    """The quoted column of the field ``name`` without a table (an UPDATE's SET list)."""
+    field = next(f for f in model._meta.concrete_fields if name in (f.name, f.attname))
+    return quote(str(field.column))
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """Run a write; returns the number of rows it touched."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
 def fetch(sql: str, params: Sequence[Any], *, using: str = "default") -> list[tuple[Any, ...]]:
     """Every row of ``sql`` (``%s`` placeholders, as Django's cursors take them)."""
     with connections[using].cursor() as cursor:
@@ -218,9 +236,7 @@ def save_new(obj: Model) -> Model:
     model = type(obj)
     meta = model._meta
     connection = connections["default"]
-    fields = [f for f in meta.concrete_fields if not getattr(f, "db_returning", False)]
-    returning = [f for f in meta.concrete_fields if getattr(f, "db_returning", False)]
-    sql = _insert_sql(model, connection.vendor)
+    sql, fields, returning = _insert_plan(model, connection.vendor)
     params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -242,11 +258,12 @@ def save_new(obj: Model) -> Model:
     return obj
 
 
-_INSERT_SQL: dict[tuple[type[Model], str], str] = {}
+_INSERT_PLANS: dict[tuple[type[Model], str], tuple[str, list[Any], list[Any]]] = {}
 
 
-def _insert_sql(model: type[Model], vendor: str) -> str:
-    found = _INSERT_SQL.get((model, vendor))
+def _insert_plan(model: type[Model], vendor: str) -> tuple[str, list[Any], list[Any]]:
+    """The INSERT of a new ``model`` row, the fields it sends and those it gets back."""
+    found = _INSERT_PLANS.get((model, vendor))
     if found is not None:
         return found
     connection = connections["default"]
@@ -262,8 +279,8 @@ def _insert_sql(model: type[Model], vendor: str) -> str:
         ops: Any = connection.ops  # (not in django-stubs)
         suffix, _params = ops.return_insert_columns(returning)
         sql += " " + suffix
-    _INSERT_SQL[(model, vendor)] = sql
-    return sql
+    found = _INSERT_PLANS[(model, vendor)] = (sql, fields, returning)
+    return found
 
 
 #: Rows per INSERT statement (far below SQLite's and PostgreSQL's limits on parameters).

@@ -98,10 +98,19 @@ def respond_once(
             return claimed
         status, body = create()
         response = render(status, body)
-        IdempotencyKey.objects.filter(user=user, key=key).update(
-            status_code=status, response_body=response.content.decode("utf-8")
-        )
+        sqlrows.execute(_store_sql(), [status, response.content.decode("utf-8"), user.pk, key])
     return response
+
+
+@sqlrows.once
+def _store_sql() -> str:
+    """Keep the response on the key row (status, body; by user and key)."""
+    model, bare = IdempotencyKey, sqlrows.bare
+    return (
+        f"UPDATE {sqlrows.quote(model._meta.db_table)} "
+        f"SET {bare(model, 'status_code')} = %s, {bare(model, 'response_body')} = %s "
+        f"WHERE {bare(model, 'user')} = %s AND {bare(model, 'key')} = %s"
+    )
 
 
 def _claim(user: Any, key: str, request_print: str, now: datetime) -> HttpResponse | None:
