@@ -152,16 +152,19 @@ def _ngram_columns(
     return rows, cols
 
 
-def _char_key_table(terms: list[str], columns: list[int], ranks: IntArray, base: int) -> _KeyTable:
-    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-    digits = ranks[_code_points("".join(terms))]
+def _key_table(
+    digits: IntArray, lengths: IntArray, columns: IntArray, base: int, offsets: IntArray
+) -> _KeyTable:
+    """The table of terms given as concatenated digits (``lengths`` digits each)."""
     # digit j of a term of length L weighs base ** (L - 1 - j): the distance to its end
     ends = _segment_ends(lengths)
     weights = np.asarray(base, dtype=np.int64) ** (ends - 1 - np.arange(len(digits)))
     starts = np.cumsum(lengths) - lengths
-    keys = np.add.reduceat(digits * weights, starts) if len(terms) else np.zeros(0, dtype=np.int64)
+    keys = (
+        np.add.reduceat(digits * weights, starts) if len(lengths) else np.zeros(0, dtype=np.int64)
+    )
     keys = np.asarray(keys, dtype=np.int64)
-    return _KeyTable.build(keys, np.asarray(columns, dtype=np.int64), lengths, keys // base)
+    return _KeyTable.build(keys + offsets, columns, lengths, keys // base + offsets)
 
 
 class FeatureIndex:
@@ -247,22 +250,24 @@ class FeatureIndex:
             return None
         char_ranks = np.zeros(int(alphabet.max(initial=0)) + 2, dtype=np.int64)
         char_ranks[alphabet] = np.arange(1, len(alphabet) + 1)
-        char_table = _char_key_table(char_terms, char_cols, char_ranks, char_base)
+        char_table = _key_table(
+            char_ranks[points],
+            np.fromiter(map(len, char_terms), dtype=np.int64, count=len(char_terms)),
+            np.asarray(char_cols, dtype=np.int64),
+            char_base,
+            np.zeros(len(char_terms), dtype=np.int64),
+        )
 
         word_ids = {w: i + 1 for i, w in enumerate(vocabulary_words)}
         family_unit = word_base**word_max_n
-        word_keys = np.zeros(len(word_terms), dtype=np.int64)
-        word_prefixes = np.zeros(len(word_terms), dtype=np.int64)
-        word_lengths = np.zeros(len(word_terms), dtype=np.int64)
-        for i, (family, ws) in enumerate(word_terms):
-            key = 0
-            for w in ws:
-                key = key * word_base + word_ids[w]
-            word_keys[i] = key + family * family_unit
-            word_prefixes[i] = key // word_base + family * family_unit
-            word_lengths[i] = len(ws)
-        word_table = _KeyTable.build(
-            word_keys, np.asarray(word_cols, dtype=np.int64), word_lengths, word_prefixes
+        flat = [w for _, ws in word_terms for w in ws]
+        word_table = _key_table(
+            np.fromiter(map(word_ids.__getitem__, flat), dtype=np.int64, count=len(flat)),
+            np.fromiter((len(ws) for _, ws in word_terms), dtype=np.int64, count=len(word_terms)),
+            np.asarray(word_cols, dtype=np.int64),
+            word_base,
+            np.fromiter((f for f, _ in word_terms), dtype=np.int64, count=len(word_terms))
+            * family_unit,
         )
         if not (char_table.is_unique() and word_table.is_unique()):
             return None  # unreachable for a vocabulary the spec produced; be safe anyway
