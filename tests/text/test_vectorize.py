@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from manyi.data.samples import sample_path
+from manyi.text import features, vectorize
 from manyi.text.corpora import read_corpus
 from manyi.text.features import FeatureSpec, extract_features
 from manyi.text.normalize import normalize_text
@@ -160,3 +162,10 @@ def test_both_paths_agree_on_the_held_out_reviews(lang: str, shared_data: Path) 
     # then the probabilities are the same (the same pairs give the same sums in the same order)
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-9)
     assert np.array_equal(fast, slow)
+
+
+def test_the_docstring_examples_of_the_look_up_and_the_features_run() -> None:
+    for module in (vectorize, features):
+        result = doctest.testmod(module)
+        assert result.attempted > 0
+        assert result.failed == 0
