@@ -117,8 +117,17 @@ def client_process(
     seconds: float,
     case_ids: list[int],
     queue: Any,
+    rate: float = 0.0,
+    clients: int = 1,
 ) -> None:
-    """One client process with ``threads`` clients, each on its own keep-alive connection."""
+    """One client process with ``threads`` clients, each on its own keep-alive connection.
+
+    ``rate`` 0: each client sends its next request as soon as the last one is answered
+    (closed loop: the server's capacity). ``rate`` > 0: each client sends on a fixed schedule
+    of ``rate`` requests per second (open loop, staggered over the clients), and a request's
+    latency counts from when it was due, so a server that falls behind is charged for the
+    wait (no coordinated omission).
+    """
     import threading
 
     results: list[tuple[str, int, float]] = []
@@ -128,6 +137,9 @@ def client_process(
     deadline = time.perf_counter() + seconds
 
     def client(n: int) -> None:
+        interval = 1.0 / rate if rate > 0 else 0.0
+        # Clients of all processes spread evenly over one interval.
+        due = time.perf_counter() + interval * (index * threads + n) / clients
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {
             "Authorization": f"Bearer {token}",
@@ -140,6 +152,11 @@ def client_process(
         local_created: list[int] = []
         local_errors: list[str] = []
         while time.perf_counter() < deadline:
+            if interval:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            sent = time.perf_counter()
             if phase == "create":
                 order = orders[(index * 7919 + n * 131 + i) % len(orders)]
                 body = {
@@ -178,6 +195,10 @@ def client_process(
                         conn, "POST", f"/api/cases/{case_id}/transitions", headers, body
                     )
             ok = status in (200, 201)
+            if interval:
+                # From when the request was due (the transition's GET is part of its wait).
+                took = max(took, time.perf_counter() - min(due, sent))
+                due += interval
             local.append((phase, status, took))
             if not ok and len(local_errors) < 5:
                 local_errors.append(f"{status}: {str(payload)[:200]}")
@@ -206,7 +227,9 @@ def run_phase(
     processes: int,
     seconds: float,
     case_ids: list[int] | None = None,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
+    """One phase; ``rate`` > 0 offers that many requests per second in all (open loop)."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     per = clients // processes
@@ -215,7 +238,19 @@ def run_phase(
     procs = [
         ctx.Process(
             target=client_process,
-            args=(p, per, port, token, orders, phase, seconds, shares[p], queue),
+            args=(
+                p,
+                per,
+                port,
+                token,
+                orders,
+                phase,
+                seconds,
+                shares[p],
+                queue,
+                rate / clients,
+                clients,
+            ),
         )
         for p in range(processes)
     ]
@@ -253,6 +288,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
+    parser.add_argument(
+        "--create-rate", type=float, default=200.0, help="offered creates/s of the paced phase"
+    )
+    parser.add_argument(
+        "--read-rate", type=float, default=500.0, help="offered reads/s of the paced phase"
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
     args = parser.parse_args()
     database_url = os.environ.get("MANYI_TEST_DATABASE_URL")
@@ -261,7 +303,7 @@ def main() -> None:
     home = tempfile.mkdtemp(prefix="manyi-bench-home-")
     setup = prepare(database_url, home)
     port = free_port()
-    server = start_server(database_url, home, port, args.workers, args.threads)
+    server = start_server(database_url, home, port, args.workers, args.threads, args.worker_class)
     try:
         common = {
             "port": port,
@@ -277,64 +319,91 @@ def main() -> None:
         transition = run_phase(
             "transition", seconds=args.seconds * 3, case_ids=create["created"], **common
         )
+        paced_create = run_phase("create", seconds=args.seconds, rate=args.create_rate, **common)
+        paced_read = run_phase(
+            "read",
+            seconds=args.seconds,
+            case_ids=create["created"],
+            rate=args.read_rate,
+            **common,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     counts = count_rows(database_url, home)
-    warm = counts["cases"] - setup["cases_before"] - len(create["created"])
-    report(args, create, read, transition, counts, setup, warm)
+    created = len(create["created"]) + len(paced_create["created"])
+    warm = counts["cases"] - setup["cases_before"] - created
+    report(args, [create, read, transition], [paced_create, paced_read], counts, setup, warm)
+
+
+def _row(r: dict[str, Any], offered: str) -> str:
+    return (
+        f"| {r['phase']} | {offered} | {r['requests']:,} | {r['errors']} | "
+        f"{r['per_second']:,.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} |"
+    )
 
 
 def report(
     args: argparse.Namespace,
-    create: dict[str, Any],
-    read: dict[str, Any],
-    transition: dict[str, Any],
+    capacity: list[dict[str, Any]],
+    paced: list[dict[str, Any]],
     counts: dict[str, int],
     setup: dict[str, Any],
     warm: int,
 ) -> None:
-    rows = [
-        f"| {r['phase']} | {r['requests']:,} | {r['errors']} | {r['per_second']:,.0f} | "
-        f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} |"
-        for r in (create, read, transition)
+    create, _read, transition = capacity
+    paced_create, paced_read = paced
+    rows = [_row(r, "as fast as answered") for r in capacity]
+    rows += [
+        _row(paced_create, f"{args.create_rate:,.0f}/s"),
+        _row(paced_read, f"{args.read_rate:,.0f}/s"),
     ]
-    lost = counts["cases"] - setup["cases_before"] - warm - len(create["created"])
+    created = len(create["created"]) + len(paced_create["created"])
+    lost = counts["cases"] - setup["cases_before"] - warm - created
+    load = os.getloadavg()[0]
     text = f"""## After-sales desk under load (REST API, PostgreSQL, gunicorn)
 
 `python scripts/with_postgres.py -- .venv/bin/python benchmarks/desk_load.py`
 
 {args.clients} concurrent clients in {args.processes} client processes on loopback, each on its
 own keep-alive connection, against gunicorn ({args.workers} workers × {args.threads} threads,
-`gthread`) on a throwaway PostgreSQL 15 cluster, on a {os.cpu_count()}-core machine
-({platform.processor() or platform.machine()}); clients and server share the cores. Each phase
-runs {args.seconds:.0f} s after a 3 s warm-up (transitions: until every created case was
-triaged once: a read of its version, then the transition with `expected_version`).
+`gthread`) on a throwaway PostgreSQL 15 cluster (`fsync=off`, `synchronous_commit=off`: the
+harness's settings), on a {os.cpu_count()}-core machine
+({platform.processor() or platform.machine()}; load average {load:.1f} at the end of the run);
+clients and server share the cores. Each phase runs {args.seconds:.0f} s after a 3 s warm-up.
 
-| phase | requests | errors | per second | p50 ms | p95 ms | p99 ms |
-|---|---:|---:|---:|---:|---:|---:|
+Two kinds of phase:
+
+* **as fast as answered** (closed loop): each client sends its next request when the last one
+  is answered. This measures capacity; with 32 clients always waiting, latency is queueing by
+  construction (Little's law: p50 ≈ 32 / throughput).
+* **paced** (open loop, what the targets are about): the 32 clients together offer the target
+  rate on a fixed schedule, and each latency counts from when the request was due, so a server
+  that falls behind is charged for the wait (no coordinated omission, as in wrk2).
+
+Transitions: each created case is triaged once — a read of its version, then the transition
+with `expected_version`; the row's latency is the POST alone.
+
+| phase | offered | requests | errors | per second | p50 ms | p95 ms | p99 ms |
+|---|---|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
 Count check after the run: {counts["cases"] - setup["cases_before"]:,} new cases in the database
-= {len(create["created"]):,} creates answered 201 + {warm:,} from the warm-up
-(difference {lost}); {counts["transitions"]:,} transition events in the database
-= {transition["ok"]:,} triage transitions answered 200 (each transition row's latency is the
-POST alone; its preceding GET of the version is not counted).
+= {created:,} creates answered 201 + {warm:,} from the warm-up (difference {lost});
+{counts["transitions"]:,} transition events in the database = {transition["ok"]:,} triage
+transitions answered 200.
 
 Targets (issue 5): ≥ 200 creates/s and ≥ 500 reads/s with p95 ≤ 100 ms, zero errors, nothing lost.
 
-What limits it: the server's CPU. A read is 4 queries (token with its user, the case with its
-SLA policy and calendar, its order lines, its event log for the live clocks: permissions, roles
-and teams come from the per-process access cache) and a create 16 statements in one transaction
-(idempotency key, policy choice, case, opening event, message, response stored for retries);
-Django's ORM and django-ninja's validation cost a few milliseconds of Python per request, and the
-32 client threads, gunicorn and PostgreSQL all run on the same two cores. With 32 clients
-and ~{args.workers * args.threads} requests in progress at a time, latency is mostly
-queueing (Little's law: p50 ≈ 32 / throughput). On this machine 2 workers × 4 threads did
-best (4 × 8 gave 65 creates/s and 147 reads/s with p95 972 / 418 ms; 2 × 2 gave 83 and 160).
+Where the time goes: the API's hot reads (token and user, the case with its SLA policy and
+calendar, its lines, its event log) and the inserts of a new case, its opening event and
+message are hand-written SQL (`manyi.desk.sqlrows`: the ORM compiled each query anew, which
+cost more Python than the database spent answering); what remains is Django's request
+handling, django-ninja's validation, psycopg, PostgreSQL and the 32 client threads, all on
+the same two cores.
 """
     print(text)
-    for r in (create, read, transition):
+    for r in (*capacity, *paced):
         if r["error_samples"]:
             print(r["phase"], "errors:", r["error_samples"])
     if not args.no_write:

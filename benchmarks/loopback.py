@@ -30,9 +30,16 @@ def django_env(database_url: str, home: str) -> dict[str, str]:
 
 
 def start_server(
-    database_url: str, home: str, port: int, workers: int, threads: int
+    database_url: str,
+    home: str,
+    port: int,
+    workers: int,
+    threads: int,
+    worker_class: str = "gthread",
 ) -> subprocess.Popen[bytes]:
-    """gunicorn (``gthread`` workers, keep-alive) on ``127.0.0.1:port``, once it accepts."""
+    """gunicorn on ``127.0.0.1:port``, once it accepts: ``gthread`` workers (keep-alive
+    connections, each served by the worker that accepted it) or ``sync`` ones (one request per
+    connection: every request goes to whichever worker is free, like one shared queue)."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [
@@ -43,7 +50,7 @@ def start_server(
             "--workers",
             str(workers),
             "--worker-class",
-            "gthread",
+            worker_class,
             "--threads",
             str(threads),
             "--keep-alive",

@@ -175,6 +175,7 @@ class Browser:
         self.origin = f"http://127.0.0.1:{port}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
+        self.csrf: str | None = None
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, referer: str = ""
@@ -221,6 +222,24 @@ def answers(n: int, *, edit: bool) -> dict[str, str]:
     }
 
 
+def submit_only(browser: Browser, token: str, n: int) -> tuple[list[Any], str]:
+    """POST the answers to ``token``'s survey with the CSRF token the browser already holds
+    (a customer who opened the page earlier and now presses "send"); the redirect is not
+    followed. Returns the timed step and an error text ("" when accepted)."""
+    path = f"/s/{token}/"
+    if browser.csrf is None:  # once per browser, untimed: the cookie and the form's token
+        status, page, _, _took = browser.request("GET", path)
+        found = _CSRF_FIELD.search(page)
+        if status != 200 or found is None:
+            return [("page", status, _took)], f"GET {status}: no form"
+        browser.csrf = found.group(1).decode()
+    form = {"csrfmiddlewaretoken": browser.csrf, "lang": "en", **answers(n, edit=False)}
+    status, body, location, took = browser.request("POST", path, form, referer=path)
+    if status != 302 or "/thanks/" not in location:
+        return [("submit", status, took)], f"POST {status}: {body[:200]!r}"
+    return [("submit", status, took)], ""
+
+
 def answer_once(browser: Browser, token: str, n: int, *, edit: bool) -> tuple[list[Any], str]:
     """GET the page, POST the form, follow the redirect. Returns the timed steps
     ``(step, status, seconds)`` and an error text ("" when the submission was accepted)."""
@@ -250,10 +269,22 @@ def answer_once(browser: Browser, token: str, n: int, *, edit: bool) -> tuple[li
 
 
 def client_process(
-    index: int, port: int, phase: str, seconds: float, shares: list[list[str]], queue: Any
+    index: int,
+    port: int,
+    phase: str,
+    seconds: float,
+    shares: list[list[str]],
+    queue: Any,
+    rate: float = 0.0,
+    clients: int = 1,
 ) -> None:
     """One client process with one thread per share, each its own browser; a thread answers
-    the tokens of its share in order until they run out or the time is up."""
+    the tokens of its share in order until they run out or the time is up.
+
+    ``rate`` > 0 (requests per second per client): each client submits on a fixed schedule
+    (open loop, staggered over the ``clients``), and a submission's latency counts from when
+    it was due, so a server that falls behind is charged for the wait.
+    """
     import threading
 
     lock = threading.Lock()
@@ -270,20 +301,33 @@ def client_process(
         local_errors: list[str] = []
         began = time.time()
         ran_out = True
+        interval = 1.0 / rate if rate > 0 else 0.0
+        due = time.perf_counter() + interval * (index * len(shares) + n) / clients
         for i, token in enumerate(shares[n]):
+            if interval:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
             if time.perf_counter() >= deadline:
                 ran_out = False
                 break
             number = index * 100_000 + n * 1_000 + i
             attempt = time.perf_counter()
             try:
-                done, error = answer_once(browser, token, number, edit=phase == "edit")
+                if phase == "submit":
+                    done, error = submit_only(browser, token, number)
+                else:
+                    done, error = answer_once(browser, token, number, edit=phase == "edit")
             except (OSError, http.client.HTTPException) as exc:  # a timeout, a reset
                 # Counted as a failed page request that took the whole attempt.
                 took = time.perf_counter() - attempt
                 done, error = [("page", 0, took)], f"{type(exc).__name__}: {exc}"
                 browser.close()
                 browser = Browser(port)
+            if interval:
+                late = max(0.0, attempt - due)  # charged to the request, as in wrk2
+                done = [(step, status, took + late) for step, status, took in done]
+                due += interval
             local.extend(done)
             if error:
                 if len(local_errors) < 5:
@@ -320,14 +364,24 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def run_phase(
-    phase: str, *, port: int, seconds: float, shares: list[list[list[str]]]
+    phase: str,
+    *,
+    port: int,
+    seconds: float,
+    shares: list[list[list[str]]],
+    rate: float = 0.0,
 ) -> dict[str, Any]:
     """Run ``phase`` with one process per entry of ``shares`` (a list of token lists, one per
-    client thread). The rate is over the clients' own span, process start-up excluded."""
+    client thread); ``rate`` > 0 offers that many per second in all (open loop). The rate is
+    over the clients' own span, process start-up excluded."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
+    clients = sum(len(share) for share in shares)
     procs = [
-        ctx.Process(target=client_process, args=(p, port, phase, seconds, share, queue))
+        ctx.Process(
+            target=client_process,
+            args=(p, port, phase, seconds, share, queue, rate / clients, clients),
+        )
         for p, share in enumerate(shares)
     ]
     for proc in procs:
@@ -354,7 +408,10 @@ def run_phase(
     return {
         "phase": phase,
         "submitted": submitted,
-        "failed": sum(1 for name, status, _ in steps if name == "page") - submitted,
+        "failed": sum(
+            1 for name, _, _ in steps if name == ("submit" if phase == "submit" else "page")
+        )
+        - submitted,
         "per_second": submitted / span if span else 0.0,
         "span": span,
         "ran_out": any(part["ran_out"] for part in parts),
@@ -411,13 +468,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
         "--invitations",
         type=int,
         default=None,
         help="invitations to issue (default: enough for 600 answers/s over the phase)",
+    )
+    parser.add_argument(
+        "--submit-rate", type=float, default=300.0, help="offered submissions/s, paced phase"
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
     args = parser.parse_args()
@@ -428,7 +488,8 @@ def main() -> None:
         raise SystemExit("--clients must be a multiple of --processes")
     per = args.clients // args.processes
     warm_count = args.clients * 40
-    wanted = args.invitations or warm_count + math.ceil(600 * args.seconds)
+    pool = math.ceil(600 * args.seconds)
+    wanted = args.invitations or warm_count + 3 * pool
     home = tempfile.mkdtemp(prefix="manyi-bench-home-")
     setup = prepare(database_url, home, wanted)
     tokens: list[str] = setup["tokens"]
@@ -447,15 +508,30 @@ def main() -> None:
             "answer",
             port=port,
             seconds=args.seconds,
-            shares=split(tokens[warm_count:], args.processes, per),
+            shares=split(tokens[warm_count : warm_count + pool], args.processes, per),
         )
         # Each client changes the answers it gave, in the order it gave them.
         edit = run_phase("edit", port=port, seconds=args.seconds, shares=first["accepted"])
+        # Submissions alone, on invitations nobody has answered.
+        submit = run_phase(
+            "submit",
+            port=port,
+            seconds=args.seconds,
+            shares=split(tokens[warm_count + pool : warm_count + 2 * pool], args.processes, per),
+        )
+        # The same at the target rate, offered on a schedule.
+        paced = run_phase(
+            "submit",
+            port=port,
+            seconds=args.seconds,
+            shares=split(tokens[warm_count + 2 * pool :], args.processes, per),
+            rate=args.submit_rate,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     counts = count_rows(database_url, home)
-    report(args, setup, warm, first, edit, counts, len(tokens))
+    report(args, setup, warm, first, edit, [submit, paced], counts, len(tokens))
 
 
 def report(
@@ -464,6 +540,7 @@ def report(
     warm: dict[str, Any],
     first: dict[str, Any],
     edit: dict[str, Any],
+    submits: list[dict[str, Any]],
     counts: dict[str, Any],
     issued: int,
 ) -> None:
@@ -483,13 +560,22 @@ def report(
                 f"| {r['phase']} | {label} | {s['requests']:,} | {s['errors']} | {rate} | "
                 f"{fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} |"
             )
-    answered = warm["submitted"] + first["submitted"]
+    offers = ("as fast as answered", f"{args.submit_rate:,.0f}/s")
+    for submit, offered in zip(submits, offers, strict=True):
+        s = submit["steps"]["submit"]
+        rows.append(
+            f"| submit ({offered}) | POST form | {s['requests']:,} | {s['errors']} | "
+            f"{submit['per_second']:,.0f} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | "
+            f"{fmt(s['p99_ms'])} |"
+        )
+    submitted = sum(r["submitted"] for r in submits)
+    answered = warm["submitted"] + first["submitted"] + submitted
     new_responses = counts["responses"] - setup["responses_before"]
     lost = 2 * answered - new_responses
     shapes = counts["answer_shapes"]
     shapes_ok = shapes.get("dsr") in ([], [[3, 0]]) and shapes.get("nps") in ([], [[1, 1]])
     edits_seen = counts["edited_nps_answers"]
-    ran_out = [r["phase"] for r in (first, edit) if r["ran_out"]]
+    ran_out = [r["phase"] for r in (first, edit, *submits) if r["ran_out"]]
     ran_out_note = (
         f" ({', '.join(ran_out)}: a client ran out of invitations before the time was up)"
         if ran_out
@@ -505,22 +591,30 @@ def report(
 browser without JavaScript on its own keep-alive connection: GET the survey page, POST the
 form with its CSRF token and cookie, follow the redirect to the thank-you page. Server:
 gunicorn ({args.workers} workers × {args.threads} threads, `gthread`) on a throwaway PostgreSQL
-15 cluster, on a {os.cpu_count()}-core machine ({platform.processor() or platform.machine()});
+15 cluster (`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
+{os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
+{os.getloadavg()[0]:.1f} at the end of the run);
 clients and server share the cores. The invitations are the after-delivery rule's (DSR: 3
 scales; NPS: a scale and a comment) for the {setup["orders"]:,} delivered orders of the bundled
 Olist sample, issued by the worker's own sending step, from {setup["copies"]} copies of the rule
 (fatigue off) to give {issued:,} distinct invitations. Each phase runs {args.seconds:.0f} s after a
-{WARM_UP_SECONDS:.0f} s warm-up on invitations of its own: "answer" submits invitations nobody
-answered yet, "edit" submits again the ones each client answered (the responses are replaced).
-Answers per second are whole GET–POST–GET round trips accepted per second over the clients'
-span{ran_out_note}.
+{WARM_UP_SECONDS:.0f} s warm-up on invitations of its own: "answer" is the whole customer
+journey on invitations nobody answered yet (answers/s = GET–POST–GET round trips accepted per
+second), "edit" the same journey again on the ones each client answered (the responses are
+replaced), and "submit" the submissions alone: each client POSTs answers to fresh invitations
+with the CSRF token and cookie of one page it fetched once, untimed (customers who opened the
+page earlier pressing "send"), once as fast as answered (closed loop: the desk's capacity;
+with 32 clients always waiting, latency is queueing by construction) and once paced: the
+clients together offer {args.submit_rate:,.0f} submissions/s on a schedule and each latency
+counts from when the submission was due (open loop, no coordinated omission){ran_out_note}.
 
-| phase | request | requests | errors | answers/s | p50 ms | p95 ms | p99 ms |
+| phase | request | requests | errors | per second | p50 ms | p95 ms | p99 ms |
 |---|---|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
 Count check after the run: {new_responses:,} new responses in the database = 2 instruments ×
-({first["submitted"]:,} answers accepted + {warm["submitted"]:,} in the warm-up) (difference
+({first["submitted"]:,} journeys + {submitted:,} submissions accepted +
+{warm["submitted"]:,} in the warm-up) (difference
 {lost}); {counts["answered_invitations"]:,} invitations marked answered, {both:,} of them
 with both responses; {counts["duplicates"]} duplicate responses; every DSR response
 holds 3 numeric answers and every NPS response 1 number and 1 comment:
@@ -529,11 +623,11 @@ holds 3 numeric answers and every NPS response 1 number and 1 comment:
 {edit["submitted"]:,} edits accepted, and {edits_seen:,} NPS answers carry the edited value
 (difference {edit["submitted"] - edits_seen}).
 
-Target (issue 6): ≥ 300 answers/s at 32 clients with the POST's p95 ≤ 100 ms, nothing lost.
+Target (issue 6): ≥ 300 survey submissions/s at 32 clients with p95 ≤ 100 ms, nothing lost.
 """
     print(text)
     print(f"(prepared in {setup['prepare_seconds']:.0f} s)")
-    for r in (warm, first, edit):
+    for r in (warm, first, edit, *submits):
         if r["error_samples"]:
             print(r["phase"], "errors:", r["error_samples"])
     if not args.no_write:
