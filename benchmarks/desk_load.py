@@ -133,6 +133,7 @@ def client_process(
     results: list[tuple[str, int, float]] = []
     created: list[int] = []
     errors: list[str] = []
+    spans: list[tuple[float, float]] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
@@ -150,6 +151,7 @@ def client_process(
         i = 0
         local: list[tuple[str, int, float]] = []
         local_created: list[int] = []
+        began = time.time()
         local_errors: list[str] = []
         while time.perf_counter() < deadline:
             if interval:
@@ -204,7 +206,9 @@ def client_process(
                 local_errors.append(f"{status}: {str(payload)[:200]}")
             i += 1
         conn.close()
+        ended = time.time()
         with lock:
+            spans.append((began, ended))
             results.extend(local)
             created.extend(local_created)
             errors.extend(local_errors)
@@ -214,7 +218,7 @@ def client_process(
         w.start()
     for w in workers:
         w.join()
-    queue.put({"results": results, "created": created, "errors": errors})
+    queue.put({"results": results, "created": created, "errors": errors, "spans": spans})
 
 
 def run_phase(
@@ -263,8 +267,9 @@ def run_phase(
     results = [r for part in parts for r in part["results"]]
     latencies = sorted(took for _, status, took in results)
     oks = [r for r in results if r[1] in (200, 201)]
-    # The wall time includes process start-up; rate over the requests' own span is fairer.
-    span = min(wall, seconds) if phase != "transition" else wall
+    # Over the clients' own span (first request sent to last answered), start-up excluded.
+    spans = [s for part in parts for s in part["spans"]]
+    span = max(e for _, e in spans) - min(b for b, _ in spans) if spans else wall
     return {
         "phase": phase,
         "requests": len(results),
