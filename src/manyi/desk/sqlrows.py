@@ -140,6 +140,13 @@ def bare(model: type[Model], name: str) -> str:
     return quote(str(field.column))
 
 
+def prep(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as the database takes it for the field ``name`` (for a hand-written UPDATE:
+    SQLite, for one, stores datetimes as text in UTC)."""
+    field = next(f for f in model._meta.concrete_fields if name in (f.name, f.attname))
+    return field.get_db_prep_save(value, connections["default"])
+
+
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run a write; returns the number of rows it touched."""
     with connections["default"].cursor() as cursor:
@@ -170,24 +177,8 @@ def insert(
     ``bulk_create(ignore_conflicts=True)`` does.
     """
     connection = connections["default"]
-    meta = model._meta
-    fields = [next(f for f in meta.concrete_fields if n in (f.name, f.attname)) for n in names]
-    # The other columns get their defaults, as a new instance would have them (a NOT NULL
-    # column without a database default must not be left out: SQLite's INSERT OR IGNORE
-    # would silently skip the row).
-    rest = [
-        f for f in meta.concrete_fields if f not in fields and not getattr(f, "db_returning", False)
-    ]
+    head, tail, one, fields, rest = _rows_plan(model, tuple(names), ignore_conflicts)
     defaults = [f.get_default() for f in rest]
-    fields += rest
-    quote = connection.ops.quote_name
-    conflict = OnConflict.IGNORE if ignore_conflicts else None
-    head = (
-        f"{connection.ops.insert_statement(on_conflict=conflict)} {quote(meta.db_table)} "
-        f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES "
-    )
-    tail = connection.ops.on_conflict_suffix_sql(fields, conflict, None, None) or ""
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     prepared = [
         [f.get_db_prep_save(v, connection) for f, v in zip(fields, [*row, *defaults], strict=True)]
         for row in rows
@@ -200,6 +191,40 @@ def insert(
             cursor.execute(f"{head}{values} {tail}".rstrip(), [v for r in batch for v in r])
             inserted += cursor.rowcount if ignore_conflicts else len(batch)
     return inserted
+
+
+_ROWS_PLANS: dict[tuple[Any, ...], tuple[str, str, str, list[Any], list[Any]]] = {}
+
+
+def _rows_plan(
+    model: type[Model], names: tuple[str, ...], ignore_conflicts: bool
+) -> tuple[str, str, str, list[Any], list[Any]]:
+    """The INSERT's head and tail, one row's placeholders, the fields it sends (those named,
+    then the others, which get their defaults) and the others alone."""
+    connection = connections["default"]
+    key = (connection.vendor, model, names, ignore_conflicts)
+    found = _ROWS_PLANS.get(key)
+    if found is not None:
+        return found
+    meta = model._meta
+    named = [next(f for f in meta.concrete_fields if n in (f.name, f.attname)) for n in names]
+    # The other columns get their defaults, as a new instance would have them (a NOT NULL
+    # column without a database default must not be left out: SQLite's INSERT OR IGNORE
+    # would silently skip the row).
+    rest = [
+        f for f in meta.concrete_fields if f not in named and not getattr(f, "db_returning", False)
+    ]
+    fields = named + rest
+    quote = connection.ops.quote_name
+    conflict = OnConflict.IGNORE if ignore_conflicts else None
+    head = (
+        f"{connection.ops.insert_statement(on_conflict=conflict)} {quote(meta.db_table)} "
+        f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES "
+    )
+    tail = connection.ops.on_conflict_suffix_sql(fields, conflict, None, None) or ""
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    found = _ROWS_PLANS[key] = (head, tail, one, fields, rest)
+    return found
 
 
 def insert_objects(objs: Sequence[Model]) -> int:

@@ -132,6 +132,8 @@ def test_an_answer_is_saved_and_thanked(invite: Any, client: Client, now: dateti
         "en",
     )
     assert csat.answered_at == now + timedelta(hours=1)
+    invitation.refresh_from_db()
+    assert invitation.answered_at == csat.answered_at
 
 
 def test_errors_are_shown_per_field_and_nothing_is_half_written(

@@ -257,7 +257,12 @@ def submit_response(
             )
         if not any(submission.answered(v.instrument_id) for v in versions):
             raise SurveyError(SurveyErrorCode.INVALID, _("Answer at least one question."))
-        existing = {r.instrument_id: r for r in _responses_of(invitation.pk)}
+        # Responses are written in the transaction that sets ``answered_at``: none before it.
+        existing = (
+            {r.instrument_id: r for r in _responses_of(invitation.pk)}
+            if invitation.answered_at is not None
+            else {}
+        )
         written: list[SurveyResponse] = []
         created: list[SurveyResponse] = []
         for version in versions:
@@ -319,7 +324,8 @@ def submit_response(
         )
         if invitation.answered_at is None:
             invitation.answered_at = now
-            invitation.save(update_fields=["answered_at"])
+            answered = sqlrows.prep(Invitation, "answered_at", now)
+            sqlrows.execute(_answered_sql(), [answered, invitation.pk])
         return written
 
 
@@ -340,6 +346,15 @@ def _lock_sql() -> str:
     elif connection.features.has_select_for_update:
         sql += " " + connection.ops.for_update_sql()
     return sql
+
+
+@sqlrows.once
+def _answered_sql() -> str:
+    bare = sqlrows.bare
+    return (
+        f"UPDATE {sqlrows.quote(Invitation._meta.db_table)} "
+        f"SET {bare(Invitation, 'answered_at')} = %s WHERE {bare(Invitation, 'id')} = %s"
+    )
 
 
 def _lock_invitation(invitation_id: int) -> tuple[Invitation | None, str | None, str | None]:
