@@ -624,6 +624,12 @@ holds 3 numeric answers and every NPS response 1 number and 1 comment:
 (difference {edit["submitted"] - edits_seen}).
 
 Target (issue 6): ≥ 300 survey submissions/s at 32 clients with p95 ≤ 100 ms, nothing lost.
+What limits it: the CPU. A submission is 3 reads and a 9-statement transaction, written by hand
+(`manyi.desk.sqlrows`, decision 0005), about 3 ms of Python in one process; clients, gunicorn
+and PostgreSQL share the two cores, which are saturated at the closed-loop rate above. Paced
+near that rate the queue grows without bound, more so because gunicorn's `gthread` workers
+keep each keep-alive connection on the worker that accepted it (uneven: 18 of 32 on one
+worker in our runs).
 """
     print(text)
     print(f"(prepared in {setup['prepare_seconds']:.0f} s)")
