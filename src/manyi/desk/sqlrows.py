@@ -129,6 +129,22 @@ def once(build: Callable[[], str]) -> Callable[[], str]:
     return sql
 
 
+_WHERE_SQL: dict[tuple[str, type[Model], str], str] = {}
+
+
+def rows_where(model: type[Model], name: str, value: Any) -> list[Model]:
+    """Every row of ``model`` whose field ``name`` equals ``value``, as instances: one
+    hand-written query (its text written once per model and field)."""
+    cols = columns(model, "t")
+    key = (connections["default"].vendor, model, name)
+    sql = _WHERE_SQL.get(key)
+    if sql is None:
+        sql = _WHERE_SQL[key] = (
+            f"SELECT {cols.sql} FROM {table(model, 't')} WHERE {column(model, 't', name)} = %s"
+        )
+    return [cols.build(row) for row in fetch(sql, [value])]
+
+
 def quote(name: str) -> str:
     """A table or column name quoted for the database."""
     return str(connections["default"].ops.quote_name(name))

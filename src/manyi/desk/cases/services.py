@@ -149,18 +149,9 @@ def _order_with_customer(order_id: str) -> Order | None:
     return order
 
 
-@sqlrows.once
-def _team_sql() -> str:
-    cols = sqlrows.columns(Team, "t")
-    return (
-        f"SELECT {cols.sql} FROM {sqlrows.table(Team, 't')} "
-        f"WHERE {sqlrows.column(Team, 't', 'code')} = %s"
-    )
-
-
 def _team(code: str) -> Team | None:
-    rows = sqlrows.fetch(_team_sql(), [code])
-    team = sqlrows.columns(Team, "t").build(rows[0]) if rows else None
+    found = sqlrows.rows_where(Team, "code", code)
+    team = found[0] if found else None
     assert team is None or isinstance(team, Team)
     return team
 

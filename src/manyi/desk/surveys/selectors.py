@@ -28,25 +28,15 @@ from manyi.desk.surveys.models import (
 )
 
 
-@sqlrows.once
-def _settings_sql() -> str:
-    cols = sqlrows.columns(SurveySettings, "s")
-    return (
-        f"SELECT {cols.sql} FROM {sqlrows.table(SurveySettings, 's')} "
-        f"WHERE {sqlrows.column(SurveySettings, 's', 'id')} = 1"
-    )
-
-
 def get_settings() -> SurveySettings:
     """The desk's survey settings (created with the defaults if the row is missing).
 
     Read with a hand-written query (``manyi.desk.sqlrows``): every survey page asks for the
     link lifetime."""
-    rows = sqlrows.fetch(_settings_sql(), [])
+    rows = sqlrows.rows_where(SurveySettings, "id", 1)
     if rows:
-        found = sqlrows.columns(SurveySettings, "s").build(rows[0])
-        assert isinstance(found, SurveySettings)
-        return found
+        assert isinstance(rows[0], SurveySettings)
+        return rows[0]
     found, _created = SurveySettings.objects.get_or_create(pk=1)
     return found
 

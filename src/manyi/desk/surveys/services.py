@@ -304,24 +304,19 @@ def submit_response(
                 ("response", "order_item"),
                 ((response.pk, i) for response in created for i in items),
             )
-        sqlrows.insert(
-            SurveyAnswer,
-            ("response", "item", "value"),
-            (
-                (response.pk, item, value)
-                for response in written
-                for item, value in submission.numbers.get(response.instrument_id, {}).items()
-            ),
-        )
-        sqlrows.insert(
-            SurveyTextAnswer,
-            ("response", "item", "text"),
-            (
-                (response.pk, item, text)
-                for response in written
-                for item, text in submission.texts.get(response.instrument_id, {}).items()
-            ),
-        )
+        for model, column, given in (
+            (SurveyAnswer, "value", submission.numbers),
+            (SurveyTextAnswer, "text", submission.texts),
+        ):
+            sqlrows.insert(
+                model,
+                ("response", "item", column),
+                (
+                    (response.pk, item, answer)
+                    for response in written
+                    for item, answer in given.get(response.instrument_id, {}).items()
+                ),
+            )
         if invitation.answered_at is None:
             invitation.answered_at = now
             answered = sqlrows.prep(Invitation, "answered_at", now)
@@ -370,18 +365,8 @@ def _lock_invitation(invitation_id: int) -> tuple[Invitation | None, str | None,
     return invitation, agent_id, team_id
 
 
-@sqlrows.once
-def _responses_sql() -> str:
-    cols = sqlrows.columns(SurveyResponse, "r")
-    return (
-        f"SELECT {cols.sql} FROM {sqlrows.table(SurveyResponse, 'r')} "
-        f"WHERE {sqlrows.column(SurveyResponse, 'r', 'invitation')} = %s"
-    )
-
-
 def _responses_of(invitation_id: int) -> list[SurveyResponse]:
-    cols = sqlrows.columns(SurveyResponse, "r")
-    return [cols.build(r) for r in sqlrows.fetch(_responses_sql(), [invitation_id])]  # type: ignore[misc]
+    return sqlrows.rows_where(SurveyResponse, "invitation", invitation_id)  # type: ignore[return-value]
 
 
 @sqlrows.once
