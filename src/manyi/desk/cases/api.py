@@ -337,10 +337,6 @@ class EventOut(Output):
 # --- rendering -----------------------------------------------------------------------------
 
 
-#: The joins :func:`case_out` needs (ids and the assignee's username are columns of the case).
-API_RELATED = ("sla_policy__calendar", "decided_by")
-
-
 def _summary(case: Case) -> dict[str, Any]:
     return {
         "id": case.case_id,
