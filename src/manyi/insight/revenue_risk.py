@@ -1,8 +1,9 @@
 """Revenue at risk: what unhappy customers spend, and what the gap between tiers is worth.
 
-* ``at_risk_customers`` / ``revenue_at_risk``: customers whose *last* rated order (latest review,
-  ties by order id) was rated 1–2★, and their revenue over the ``trailing_days`` before the last
-  purchase in the data — the spend a shop stands to lose if they do not come back.
+* ``at_risk_customers`` / ``revenue_at_risk``: customers whose *last* rated order (latest
+  purchase, ties by the larger order id) was rated 1–2★ (its reviews' mean ≤ 2.5), and their
+  revenue over the ``trailing_days`` before the last purchase in the data — the spend a shop
+  stands to lose if they do not come back.
 * ``gap_per_customer``: revenue per customer of the 4–5★ first-order tier minus that of the
   1–2★ tier (Welch 95 % interval), and ``expected_gap_total`` = that gap × customers in the
   1–2★ tier: the revenue the shop would expect if its unhappy first-time buyers had behaved like
@@ -25,10 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import ibis
-
 from manyi.insight.intervals import Estimate, mean_difference
-from manyi.insight.repeat import DAY, counted_orders, repeat_by_first_rating
+from manyi.insight.repeat import customer_summary, repeat_by_first_rating
 from manyi.insight.slicing import as_number
 
 if TYPE_CHECKING:
@@ -54,20 +53,16 @@ def revenue_at_risk(
     since: date | None = None,
     until: date | None = None,
 ) -> RevenueAtRisk:
-    """Revenue of customers whose last experience was bad, and the tier gap (module docs)."""
-    orders = counted_orders(src, since=since, until=until)
-    rated = orders.filter(orders.order_rating.notnull())
-    rank = ibis.row_number().over(
-        group_by=rated.customer_id,
-        order_by=[ibis.desc(rated.purchased_at), ibis.desc(rated.order_id)],
-    )
-    last = rated.mutate(rank=rank)
-    last = last.filter((last["rank"] == 0) & (last.order_rating <= 2.5)).select("customer_id")
-    end = orders.purchased_s.max().as_scalar()
-    recent = orders.filter(orders.purchased_s > end - trailing_days * DAY)
-    spend = recent.join(last, "customer_id").revenue.sum()
+    """Revenue of customers whose last experience was bad, and the tier gap (module docs).
+
+    Read from the per-customer summary (:func:`manyi.insight.repeat.customer_summary`, computed
+    once and shared with repeat purchase, retention and value): each customer's last rated order
+    and trailing revenue come from the same pass over the orders as the rest of the summary.
+    """
+    people = customer_summary(src, since=since, until=until, trailing_days=trailing_days)
+    at_risk = people.filter(people.last_rating <= 2.5)
     row = src.execute(
-        last.aggregate(customers=last.count()).mutate(revenue=spend.as_scalar())
+        at_risk.aggregate(customers=at_risk.count(), revenue=at_risk.trailing_revenue.sum())
     ).iloc[0]
     tiers = {
         str(r["tier"]): r
