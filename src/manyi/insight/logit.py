@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy.special import ndtr
 
 from manyi.insight.errors import InsightError
 from manyi.insight.intervals import Z95
@@ -141,7 +141,7 @@ class LogitModel:
                 "odds_ratio": np.exp(self.coef_),
                 "low": np.exp(self.coef_ - Z95 * se),
                 "high": np.exp(self.coef_ + Z95 * se),
-                "p_value": 2 * stats.norm.sf(np.abs(z)),
+                "p_value": 2 * ndtr(-np.abs(z)),  # = scipy.stats.norm.sf(|z|)
             }
         )
 

@@ -217,7 +217,7 @@ def _tier_mean_interval(
     values: np.ndarray, weights: np.ndarray
 ) -> tuple[float, float | None, float | None, float]:
     """Weighted mean, t 95 % interval of the mean, and the variance of the mean."""
-    from scipy import stats
+    from scipy.special import stdtrit
 
     n = float(weights.sum())
     mean = float(weights @ values / n)
@@ -225,7 +225,7 @@ def _tier_mean_interval(
         return mean, None, None, float("nan")
     var = float(weights @ (values - mean) ** 2 / (n - 1))
     se2 = var / n
-    half = float(stats.t.ppf(0.975, n - 1)) * np.sqrt(se2)
+    half = float(stdtrit(n - 1, 0.975)) * np.sqrt(se2)  # = scipy.stats.t.ppf
     return mean, mean - half, mean + half, se2
 
 
