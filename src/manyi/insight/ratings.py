@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING
 import ibis
 import pandas as pd
 
-from manyi.insight.errors import ScaleError
+from manyi.insight.errors import InsightError, ScaleError
 from manyi.insight.intervals import mean_estimate, proportion
 from manyi.insight.slicing import (
+    PERIODS,
     add_dimensions,
     as_number,
     between,
@@ -87,6 +88,11 @@ def check_scale(
     integer
         Also reject values between the scale points (4.5 on a 1–5 star scale).
     """
+    # A check passes once per source and rows (the same table, filter and column): ratings by
+    # month, region and category, delivery, DSR and repeat purchase all check the reviews.
+    key = ("check_scale", table.op(), column, low, high, integer)
+    if key in src.passed_checks:
+        return
     value = table[column]
     outside = (value < low) | (value > high)
     if integer:
@@ -95,6 +101,7 @@ def check_scale(
     bad = table.filter(outside)
     count = int(src.execute(bad.count()))
     if count == 0:
+        src.passed_checks.add(key)
         return
     sample = src.execute(bad.limit(3))
     ids = [c for c in ("review_id", "response_id", "order_id", "item") if c in sample.columns]
@@ -147,6 +154,49 @@ def rating_summary(
         When a rating lies outside 1–5.
     """
     names = parse_by(by)
+    keys = key_columns(names)
+    return _finish(_rating_counts(src, names, since, until, bands, table), keys)
+
+
+def rating_summary_with_overall(
+    src: Source,
+    *,
+    by: str | Sequence[str],
+    since: date | None = None,
+    until: date | None = None,
+    bands: RatingBands | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(rating_summary(src), rating_summary(src, by=by))`` from one query on the reviews.
+
+    Only for dimensions that neither add nor drop review rows (a period, ``channel``): the
+    overall counts and sums are then the sums of the groups' (ratings are whole numbers, so the
+    sums of ratings and of their squares are exact in any order).
+
+    Raises
+    ------
+    InsightError
+        For a dimension that joins other tables (seller, category, region, ...).
+    """
+    names = parse_by(by)
+    joined = [n for n in names if n not in PERIODS and n != "channel"]
+    if joined:
+        raise InsightError(f"the overall row is not the sum of groups by {joined}")
+    raw = _rating_counts(src, names, since, until, bands, None)
+    keys = key_columns(names)
+    counts = [c for c in raw.columns if c not in keys]
+    total = pd.DataFrame([{c: sum(as_number(v) for v in raw[c]) for c in counts}])
+    return _finish(total, []), _finish(raw, keys)
+
+
+def _rating_counts(
+    src: Source,
+    names: Sequence[str],
+    since: date | None,
+    until: date | None,
+    bands: RatingBands | None,
+    table: ir.Table | None,
+) -> pd.DataFrame:
+    """Counts and sums of the ratings per group of dimensions ``names`` (see rating_summary)."""
     bands = bands or RatingBands()
     rows = table if table is not None else review_rows(src, since=since, until=until)
     check_scale(src, rows, "rating", 1, 5, what="reviews.rating")
@@ -169,8 +219,7 @@ def rating_summary(
     for band in ("good", "neutral", "bad"):
         lo, hi = getattr(bands, band)
         aggs[band] = count_where((r >= lo) & (r <= hi))
-    raw = run_grouped(src, rows, keys, **aggs)
-    return _finish(raw, keys)
+    return run_grouped(src, rows, keys, **aggs)
 
 
 def _finish(raw: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -98,6 +98,9 @@ class Source:
     _cleanup: list[Path] = field(default_factory=list, repr=False)
     _cache: dict[str, ir.Table] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[object, ...], ir.Table] = field(default_factory=dict, repr=False)
+    #: Data checks that passed on this source (see :func:`manyi.insight.ratings.check_scale`),
+    #: so that the sections sharing a table check it once.
+    passed_checks: set[tuple[object, ...]] = field(default_factory=set, repr=False)
 
     def has(self, name: str) -> bool:
         """Whether the source holds table ``name``."""

@@ -13,7 +13,7 @@ from manyi.insight.csat import compute_ces, compute_csat
 from manyi.insight.delivery import delivery_vs_rating, late_share_by
 from manyi.insight.dsr import dsr_scores
 from manyi.insight.nps import compute_nps
-from manyi.insight.ratings import rating_summary
+from manyi.insight.ratings import rating_summary, rating_summary_with_overall
 from manyi.insight.report.charts import COLORS, error_bars, layout
 from manyi.insight.report.jsonable import plain, records
 from manyi.insight.report.section import Block, JSONDict, ReportContext, Section
@@ -81,10 +81,12 @@ OVERVIEW = Section("overview", {"en": "Overview", "zh": "概览"}, compute_overv
 def compute_ratings(ctx: ReportContext) -> JSONDict | None:
     if not ctx.src.has("reviews"):
         return None
-    overall = rating_summary(ctx.src, since=ctx.since, until=ctx.until)
+    # the overall row is the sum of the months: one pass over the reviews for both
+    overall, by_month = rating_summary_with_overall(
+        ctx.src, by="month", since=ctx.since, until=ctx.until
+    )
     if int(overall.iloc[0]["n"]) == 0:
         return None
-    by_month = rating_summary(ctx.src, by="month", since=ctx.since, until=ctx.until)
     by_region = rating_summary(ctx.src, by="region", since=ctx.since, until=ctx.until)
     out: JSONDict = {
         "summary": records(overall)[0],
