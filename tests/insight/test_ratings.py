@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from manyi.insight.errors import ScaleError
-from manyi.insight.ratings import RatingBands, rating_summary
+from manyi.insight.errors import InsightError, ScaleError
+from manyi.insight.ratings import RatingBands, rating_summary, rating_summary_with_overall
 from manyi.insight.sources import Source
 
 
@@ -120,3 +120,33 @@ def test_since_until_are_shop_local_dates(
     # then it belongs to 1 January there
     assert rating_summary(src, until=date(2024, 1, 1)).iloc[0]["n"] == 1
     assert rating_summary(src, since=date(2024, 1, 2)).iloc[0]["n"] == 0
+
+
+def test_overall_from_the_month_query_equals_the_overall_query(olist: Source) -> None:
+    # when the overall row is summed from the months of one query
+    overall, by_month = rating_summary_with_overall(olist, by="month")
+    # then it equals the overall summary and the months equal the by-month summary
+    pd.testing.assert_frame_equal(overall, rating_summary(olist), check_exact=True)
+    pd.testing.assert_frame_equal(by_month, rating_summary(olist, by="month"), check_exact=True)
+    assert overall.iloc[0]["n"] == 14_944
+
+
+def test_overall_from_groups_is_refused_for_a_joined_dimension(olist: Source) -> None:
+    with pytest.raises(InsightError, match="region"):
+        rating_summary_with_overall(olist, by="region")
+
+
+def test_a_passed_scale_check_is_remembered_and_a_failed_one_is_not(
+    make_source: Callable[..., Source], helpers: SimpleNamespace
+) -> None:
+    # given one source with a valid rating and one with a 6
+    good = make_source(reviews=[helpers.review("r1", "a", 4, "2024-01-01")])
+    bad = make_source(reviews=[helpers.review("r1", "a", 6, "2024-01-01")])
+    # when both are summarised
+    rating_summary(good)
+    for _ in range(2):
+        with pytest.raises(ScaleError):
+            rating_summary(bad)
+    # then only the passed check is remembered, and the failed one raises every time
+    assert len(good.passed_checks) == 1
+    assert bad.passed_checks == set()
