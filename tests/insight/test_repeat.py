@@ -6,20 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
-import ibis
 import numpy as np
 import pandas as pd
 import pytest
 
-from manyi.insight.repeat import (
-    DAY,
-    SUMMARY_COLUMNS,
-    _customer_summary_duckdb,
-    _customer_summary_window,
-    counted_orders,
-    customer_summary,
-    repeat_by_first_rating,
-)
+from manyi.insight.repeat import customer_summary, repeat_by_first_rating
 from manyi.insight.sources import Source
 
 
@@ -108,26 +99,6 @@ def test_canceled_orders_do_not_count_and_empty_tiers_have_no_rate(
 def test_no_orders(make_source: Callable[..., Source]) -> None:
     got = repeat_by_first_rating(make_source(orders=[], reviews=[]))
     assert list(got["customers"]) == [0, 0, 0, 0]
-
-
-def test_duckdb_summary_equals_the_window_summary_on_olist(olist: Source) -> None:
-    # given the counted orders of the Olist sample and the trailing year before its last purchase
-    orders = counted_orders(olist)
-    end = float(olist.execute(orders.purchased_s.max()))
-    recent = orders.purchased_s > end - 365 * DAY
-    columns = ["customer_id", *SUMMARY_COLUMNS]
-    # when the per-customer summary is computed by DuckDB's aggregates and by the portable windows
-    fast = olist.execute(_customer_summary_duckdb(orders, recent).select(columns))
-    slow = olist.execute(
-        _customer_summary_window(orders, recent, ibis.literal(end), None).select(columns)
-    )
-    fast = fast.sort_values("customer_id", ignore_index=True)
-    slow = slow.sort_values("customer_id", ignore_index=True)
-    # then every customer has the same first and second order, totals, last rating and trail
-    # (the sample has repeat customers and customers without a rated order)
-    assert (fast["orders"] >= 2).sum() > 0
-    assert fast["last_rating"].isna().sum() > 0
-    pd.testing.assert_frame_equal(fast, slow, check_dtype=False, rtol=1e-12)
 
 
 def test_ties_in_time_go_to_the_smaller_order_id_first_and_the_larger_last(

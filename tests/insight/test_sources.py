@@ -17,6 +17,7 @@ from manyi.insight.dsr import dsr_scores
 from manyi.insight.errors import SourceError
 from manyi.insight.ratings import rating_summary
 from manyi.insight.repeat import repeat_by_first_rating
+from manyi.insight.revenue_risk import revenue_at_risk
 from manyi.insight.sources import Source, open_source
 
 
@@ -80,6 +81,7 @@ def _core_metrics(src: Source) -> dict[str, Any]:
     late = late_share_by(src, "month")
     late["period"] = pd.to_datetime(late["period"]).dt.date
     dsr = dsr_scores(src, source="reviews")
+    risk = revenue_at_risk(src)
     return {
         "summary": rating_summary(src).iloc[0].to_dict(),
         "by_region": rating_summary(src, by="region")[["region", "n", "mean", "good"]],
@@ -99,6 +101,7 @@ def _core_metrics(src: Source) -> dict[str, Any]:
             ["tier", "month", "eligible", "retained"]
         ],
         "dsr": (len(dsr), int(dsr["n"].sum()), float(dsr["score"].mean())),
+        "revenue_at_risk": (risk.at_risk_customers, risk.revenue_at_risk),
     }
 
 
