@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -153,3 +154,23 @@ def test_save_new_stores_what_save_stores(staff: Any, make_case: Any) -> None:
         row.pop("seq")
     assert stored[90] == stored[91]
     assert CaseEvent.objects.get(pk=by_sql.pk).data == fields["data"]
+
+
+def test_the_api_case_read_brings_lines_and_clock_log_on_postgresql(
+    staff: Any, make_case: Any
+) -> None:
+    with_lines = make_case(order_lines=(2, 1))
+    reply_to_case(with_lines.pk, "We are on it.", actor=Actor.staff(staff["ana"]))
+    other = make_case(subject="one more")
+    for case in (with_lines, other):
+        read = selectors.read_case_for_api(staff["mei"], case.pk)
+        assert read.case.pk == case.pk
+        if connection.vendor != "postgresql":  # SQLite: read apart, when needed
+            assert (read.lines, read.log) == (None, None)
+            continue
+        assert read.lines == selectors.case_line_numbers(case.pk)
+        assert read.log is not None
+        assert [(e.pk, e.at, e.kind, e.to_status) for e in read.log] == [
+            (e.pk, e.at, e.kind, e.to_status) for e in clock_log(case.pk)
+        ]
+    assert selectors.read_case_for_api(staff["mei"], with_lines.pk).lines in (None, [1, 2])

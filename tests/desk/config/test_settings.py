@@ -21,7 +21,7 @@ def test_sqlite_urls_relative_and_absolute(tmp_path: Path) -> None:
 
 def test_postgresql_url_parts() -> None:
     parsed = parse_database_url("postgresql://shop:p%40ss@db.internal:6432/desk?sslmode=require")
-    assert parsed["ENGINE"] == "django.db.backends.postgresql"
+    assert parsed["ENGINE"] == "manyi.desk.config.postgresql"
     assert (parsed["USER"], parsed["PASSWORD"], parsed["HOST"], parsed["PORT"], parsed["NAME"]) == (
         "shop",
         "p@ss",
@@ -29,7 +29,21 @@ def test_postgresql_url_parts() -> None:
         "6432",
         "desk",
     )
-    assert parsed["OPTIONS"] == {"sslmode": "require"}
+    # psycopg prepares the hand-written statements (manyi.desk.sqlrows) from their 5th run.
+    assert parsed["OPTIONS"] == {"sslmode": "require", "prepare_threshold": 5}
+
+
+@pytest.mark.parametrize(("query", "threshold"), [("none", None), ("None", None), ("2", 2)])
+def test_statement_preparation_can_be_tuned_or_turned_off(
+    query: str, threshold: int | None
+) -> None:
+    parsed = parse_database_url(f"postgresql://shop@db.internal/desk?prepare_threshold={query}")
+    assert parsed["OPTIONS"] == {"prepare_threshold": threshold}
+
+
+def test_a_bad_prepare_threshold_is_refused() -> None:
+    with pytest.raises(ValueError, match="prepare_threshold"):
+        parse_database_url("postgresql://shop@db.internal/desk?prepare_threshold=often")
 
 
 def test_an_unknown_scheme_is_refused() -> None:

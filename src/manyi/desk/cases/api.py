@@ -46,6 +46,7 @@ from manyi.desk.cases.events import Actor
 from manyi.desk.cases.models import (
     Case,
     CaseChannel,
+    CaseEvent,
     CaseKind,
     CasePriority,
     CaseReason,
@@ -379,8 +380,8 @@ def _clock(clock: Any) -> dict[str, Any]:
     }
 
 
-def _sla(case: Case, now: datetime) -> dict[str, Any]:
-    computed = compute_case_clocks(case, now)
+def _sla(case: Case, now: datetime, log: list[CaseEvent] | None = None) -> dict[str, Any]:
+    computed = compute_case_clocks(case, now, log)
     if computed is None:
         return {
             "policy": None,
@@ -412,10 +413,21 @@ def _transitions(user: Any, case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def case_out(user: Any, case: Case, *, now: datetime | None = None) -> CaseOut:
-    """The case as the API shows one case: details, SLA clocks now, the caller's moves."""
+def case_out(
+    user: Any,
+    case: Case,
+    *,
+    now: datetime | None = None,
+    lines: list[int] | None = None,
+    log: list[CaseEvent] | None = None,
+) -> CaseOut:
+    """The case as the API shows one case: details, SLA clocks now, the caller's moves.
+
+    ``lines`` and ``log`` are its order line numbers and clock log when already read
+    (``selectors.read_case_for_api``); otherwise they are read here."""
     now = now or timezone.now()
-    lines = selectors.case_line_numbers(case.case_id)
+    if lines is None:
+        lines = selectors.case_line_numbers(case.case_id)
     return CaseOut(
         **_summary(case),
         description=case.description,
@@ -438,7 +450,7 @@ def case_out(user: Any, case: Case, *, now: datetime | None = None) -> CaseOut:
         resolved_at=_utc(case.resolved_at),
         closed_at=_utc(case.closed_at),
         follow_up_of=case.follow_up_of_id,
-        sla=SlaOut(**_sla(case, now)),
+        sla=SlaOut(**_sla(case, now, log)),
         allowed_transitions=[TransitionOut(**t) for t in _transitions(user, case)],
     )
 
@@ -527,7 +539,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> CaseListOut:
 def get_case(request: HttpRequest, case_id: CaseId) -> CaseOut:
     """The case with its SLA clocks and the transitions the caller may make now."""
     user = request.auth  # type: ignore[attr-defined]
-    return case_out(user, selectors.get_case_for_api(user, case_id))
+    read = selectors.read_case_for_api(user, case_id)
+    return case_out(user, read.case, lines=read.lines, log=read.log)
 
 
 @router.get(

@@ -121,7 +121,7 @@ def clock_events(events: Iterable[CaseEvent]) -> list[sla.ClockEvent]:
 
 @sqlrows.once
 def _clock_log_sql() -> str:
-    cols = sqlrows.columns(CaseEvent, "e", _CLOCK_FIELDS)
+    cols = sqlrows.columns(CaseEvent, "e", CLOCK_FIELDS)
     return (
         f"SELECT {cols.sql} FROM {sqlrows.table(CaseEvent, 'e')} "
         f"WHERE {sqlrows.column(CaseEvent, 'e', 'case')} = %s "
@@ -129,13 +129,14 @@ def _clock_log_sql() -> str:
     )
 
 
-_CLOCK_FIELDS = ("at", "kind", "to_status")
+#: What the clocks read of an event (its id comes along).
+CLOCK_FIELDS = ("at", "kind", "to_status")
 
 
 def clock_log(case_id: int) -> list[CaseEvent]:
     """The case's events with what the clocks read (time, kind, new status), in order; one
     hand-written query (``manyi.desk.sqlrows``): every case read and change needs it."""
-    cols = sqlrows.columns(CaseEvent, "e", _CLOCK_FIELDS)
+    cols = sqlrows.columns(CaseEvent, "e", CLOCK_FIELDS)
     return [cols.build(r) for r in sqlrows.fetch(_clock_log_sql(), [case_id])]  # type: ignore[misc]
 
 

@@ -183,98 +183,102 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
     if errors:
         raise CaseError(CaseErrorCode.INVALID, _("The case has errors."), fields=errors)
 
-    with transaction.atomic():
-        order = customer = None
-        if new.order_id:
-            order = _order_with_customer(new.order_id)
-            if order is None:
-                errors["order_id"] = _("No order %(id)s.") % {"id": new.order_id}
-        if new.customer_id:
-            customer = Customer.objects.filter(customer_id=new.customer_id).first()
-            if customer is None:
-                errors["customer_id"] = _("No customer %(id)s.") % {"id": new.customer_id}
-        if order is not None:
-            if customer is not None and order.customer_id != customer.customer_id:
-                errors["order_id"] = _("Order %(id)s belongs to another customer.") % {
-                    "id": order.order_id
+    # Reads and checks first, outside the transaction: a refusal leaves a caller's own
+    # transaction untouched. The writes join the caller's transaction when there is one
+    # (an API create runs inside its idempotency key's): no savepoint, so two statements
+    # fewer; an error while writing rolls the whole of it back.
+    order = customer = None
+    if new.order_id:
+        order = _order_with_customer(new.order_id)
+        if order is None:
+            errors["order_id"] = _("No order %(id)s.") % {"id": new.order_id}
+    if new.customer_id:
+        customer = Customer.objects.filter(customer_id=new.customer_id).first()
+        if customer is None:
+            errors["customer_id"] = _("No customer %(id)s.") % {"id": new.customer_id}
+    if order is not None:
+        if customer is not None and order.customer_id != customer.customer_id:
+            errors["order_id"] = _("Order %(id)s belongs to another customer.") % {
+                "id": order.order_id
+            }
+        customer = customer or order.customer
+    lines: list[OrderItem] = []
+    if new.order_lines:
+        if order is None:
+            errors["order_lines"] = _("Order lines need an order.")
+        else:
+            by_line = {i.line_no: i for i in order.items.all()}
+            missing = [n for n in new.order_lines if n not in by_line]
+            if missing:
+                errors["order_lines"] = _("Order %(id)s has no line %(lines)s.") % {
+                    "id": order.order_id,
+                    "lines": ", ".join(map(str, missing)),
                 }
-            customer = customer or order.customer
-        lines: list[OrderItem] = []
-        if new.order_lines:
-            if order is None:
-                errors["order_lines"] = _("Order lines need an order.")
-            else:
-                by_line = {i.line_no: i for i in order.items.all()}
-                missing = [n for n in new.order_lines if n not in by_line]
-                if missing:
-                    errors["order_lines"] = _("Order %(id)s has no line %(lines)s.") % {
-                        "id": order.order_id,
-                        "lines": ", ".join(map(str, missing)),
-                    }
-                lines = [by_line[n] for n in new.order_lines if n in by_line]
-        if refund_amount is not None and order is not None:
-            cap = policies.refund_cap(order)
-            if cap is not None and refund_amount > cap:
-                errors["refund_amount"] = _(
-                    "%(amount)s is more than the %(cap)s paid for the order."
-                ) % {"amount": refund_amount, "cap": cap}
-        team = None
-        if new.team:
-            team = _team(new.team)
-            if team is None:
-                errors["team"] = _("No team “%(team)s”.") % {"team": new.team}
-        # Checked here rather than left to the foreign keys: a bad id must be a field error,
-        # not an IntegrityError at commit.
-        assignee = None
-        if new.assignee_id is not None:
-            assignee = _active_user(new.assignee_id)
-            if assignee is None or not may_work_cases(assignee):
-                errors["assignee_id"] = _("Unknown or inactive agent.")
-            elif team is not None and not _in_team(assignee, team.code):
-                errors["assignee_id"] = _("Not a member of the case's team.")
-        if new.follow_up_of is not None:
-            parent = Case.objects.filter(pk=new.follow_up_of).first()
-            # Staff may only follow up what they may see; the existence of others' cases is
-            # not disclosed.
-            if parent is None or (actor.is_staff and not can_view(actor.user, parent)):
-                errors["follow_up_of"] = _("No case #%(id)s.") % {"id": new.follow_up_of}
-        if policies.is_changed_mind(new.reason) and new.kind in policies.RETURN_KINDS:
-            window = policies.no_reason_allowed(order, now=now)
-            if not window.within:
-                raise CaseError(
-                    CaseErrorCode.OUTSIDE_RETURN_WINDOW,
-                    window.reason,
-                    fields={"reason": window.reason},
-                )
-        if errors:
-            raise CaseError(CaseErrorCode.INVALID, _("The case has errors."), fields=errors)
+            lines = [by_line[n] for n in new.order_lines if n in by_line]
+    if refund_amount is not None and order is not None:
+        cap = policies.refund_cap(order)
+        if cap is not None and refund_amount > cap:
+            errors["refund_amount"] = _(
+                "%(amount)s is more than the %(cap)s paid for the order."
+            ) % {"amount": refund_amount, "cap": cap}
+    team = None
+    if new.team:
+        team = _team(new.team)
+        if team is None:
+            errors["team"] = _("No team “%(team)s”.") % {"team": new.team}
+    # Checked here rather than left to the foreign keys: a bad id must be a field error,
+    # not an IntegrityError at commit.
+    assignee = None
+    if new.assignee_id is not None:
+        assignee = _active_user(new.assignee_id)
+        if assignee is None or not may_work_cases(assignee):
+            errors["assignee_id"] = _("Unknown or inactive agent.")
+        elif team is not None and not _in_team(assignee, team.code):
+            errors["assignee_id"] = _("Not a member of the case's team.")
+    if new.follow_up_of is not None:
+        parent = Case.objects.filter(pk=new.follow_up_of).first()
+        # Staff may only follow up what they may see; the existence of others' cases is
+        # not disclosed.
+        if parent is None or (actor.is_staff and not can_view(actor.user, parent)):
+            errors["follow_up_of"] = _("No case #%(id)s.") % {"id": new.follow_up_of}
+    if policies.is_changed_mind(new.reason) and new.kind in policies.RETURN_KINDS:
+        window = policies.no_reason_allowed(order, now=now)
+        if not window.within:
+            raise CaseError(
+                CaseErrorCode.OUTSIDE_RETURN_WINDOW,
+                window.reason,
+                fields={"reason": window.reason},
+            )
+    if errors:
+        raise CaseError(CaseErrorCode.INVALID, _("The case has errors."), fields=errors)
 
-        case = Case(
-            kind=new.kind,
-            reason=new.reason,
-            channel=new.channel,
-            priority=new.priority,
-            status=CaseStatus.NEW,
-            subject=subject,
-            description=new.description,
-            language=new.language,
-            customer=customer,
-            order=order,
-            contact_name=new.contact_name,
-            contact_email=new.contact_email,
-            contact_phone=new.contact_phone,
-            team=team,
-            assignee=assignee,
-            assignee_username=assignee.get_username() if assignee is not None else None,
-            refund_amount=refund_amount,
-            currency=new.currency or (order.currency if order else "CNY"),
-            opened_at=now,
-            updated_at=now,
-            follow_up_of_id=new.follow_up_of,
-        )
-        case.sla_policy = choose_policy(case.kind, case.priority, case.channel)
-        # The log of a new case is its opening alone: the clocks are known before the insert.
-        refresh_sla(case, now, [CaseEvent(kind=CaseEventKind.OPENED, at=now, to_status="new")])
+    case = Case(
+        kind=new.kind,
+        reason=new.reason,
+        channel=new.channel,
+        priority=new.priority,
+        status=CaseStatus.NEW,
+        subject=subject,
+        description=new.description,
+        language=new.language,
+        customer=customer,
+        order=order,
+        contact_name=new.contact_name,
+        contact_email=new.contact_email,
+        contact_phone=new.contact_phone,
+        team=team,
+        assignee=assignee,
+        assignee_username=assignee.get_username() if assignee is not None else None,
+        refund_amount=refund_amount,
+        currency=new.currency or (order.currency if order else "CNY"),
+        opened_at=now,
+        updated_at=now,
+        follow_up_of_id=new.follow_up_of,
+    )
+    case.sla_policy = choose_policy(case.kind, case.priority, case.channel)
+    # The log of a new case is its opening alone: the clocks are known before the insert.
+    refresh_sla(case, now, [CaseEvent(kind=CaseEventKind.OPENED, at=now, to_status="new")])
+    with transaction.atomic(savepoint=False):
         sqlrows.save_new(case)  # case.save() without the query compiler (no signals here)
         if lines:
             CaseItem.objects.bulk_create([CaseItem(case=case, order_item=i) for i in lines])

@@ -49,9 +49,24 @@ def parse_database_url(url: str, *, base_dir: Path | None = None) -> dict[str, A
             "TEST": {"NAME": None if name == ":memory:" else f"{name}-test-{os.getpid()}"},
         }
     if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
-        options = dict(parse_qsl(parts.query))
+        options: dict[str, Any] = dict(parse_qsl(parts.query))
+        # The hand-written statements of manyi.desk.sqlrows run on server-side binding cursors,
+        # which psycopg prepares from their fifth run on a connection (the ORM's client-side
+        # cursors never are). ?prepare_threshold=none turns that off, for a pooler in
+        # transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+        threshold = str(options.get("prepare_threshold", "5")).strip().lower()
+        if threshold in ("", "none"):
+            options["prepare_threshold"] = None
+        elif threshold.isdigit():
+            options["prepare_threshold"] = int(threshold)
+        else:
+            raise ValueError(
+                f"MANYI_DATABASE_URL: prepare_threshold must be a whole number or 'none', "
+                f"not {threshold!r}"
+            )
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend with a health check without a round trip (see its docstring).
+            "ENGINE": "manyi.desk.config.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "manyi",
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
