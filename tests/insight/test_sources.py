@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import ibis
 import pandas as pd
 import pytest
 
@@ -18,7 +22,7 @@ from manyi.insight.errors import SourceError
 from manyi.insight.ratings import rating_summary
 from manyi.insight.repeat import repeat_by_first_rating
 from manyi.insight.revenue_risk import revenue_at_risk
-from manyi.insight.sources import Source, open_source
+from manyi.insight.sources import Source, _local_time, open_source, zone_transitions
 
 
 def _csv(path: Path) -> pd.DataFrame:
@@ -179,3 +183,27 @@ def test_duckdb_memory_limit_and_threads_are_applied(olist_dir: Path) -> None:
         open_source(f"olist:{olist_dir}", memory_limit="lots")
     with pytest.raises(SourceError, match="threads must be at least 1"):
         open_source(f"olist:{olist_dir}", threads=0)
+
+
+def test_duckdb_zone_macro_equals_the_inline_offset_tree_and_zoneinfo(
+    make_source: Callable[..., Source],
+) -> None:
+    # given a São Paulo source on DuckDB and instants a second before, at and after each of the
+    # zone's offset changes from 1900 to 2100, and in the middle of each period
+    src = make_source(timezone="America/Sao_Paulo", orders=[])
+    changes = [at for at, _ in zone_transitions("America/Sao_Paulo")]
+    edges = sorted({at + d for at in changes for d in (-1, 0, 1)})
+    middles = [(a + b) // 2 for a, b in itertools.pairwise(changes)]
+    t = ibis.memtable({"ts": pd.to_datetime(edges + middles, unit="s", utc=True)})
+    # when DuckDB takes their wall-clock time through the macro (Source.local_time)
+    got = src.execute(t.select(x=src.local_time(t.ts)))["x"].tolist()
+    # then every one equals the offset tree spelled out in the query, as before the macro
+    inline = src.execute(t.select(x=_local_time("duckdb", t.ts, "America/Sao_Paulo")))["x"]
+    assert len(got) > 300
+    assert got == inline.tolist()
+    # and away from the changes, Python's zoneinfo
+    zone = ZoneInfo("America/Sao_Paulo")
+    want = [
+        datetime.fromtimestamp(s, tz=UTC).astimezone(zone).replace(tzinfo=None) for s in middles
+    ]
+    assert [x.to_pydatetime() for x in got[len(edges) :]] == want
