@@ -51,6 +51,35 @@ def test_creating_a_case_returns_it_with_its_version_and_stores_it(api: Any, ord
     assert (opened.kind, opened.actor) == ("opened", "ana")
 
 
+def _without_clock_readings(out: dict[str, Any]) -> dict[str, Any]:
+    """The case without what moves with the clock (elapsed and remaining seconds)."""
+    sla = {
+        name: {k: v for k, v in clock.items() if k not in ("elapsed_seconds", "remaining_seconds")}
+        if isinstance(clock, dict)
+        else clock
+        for name, clock in out["sla"].items()
+    }
+    return {**out, "sla": sla}
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "lines"),
+    [("return_refund", "wrong_item", [2, 1]), ("question", "other", [])],
+)
+def test_the_create_answer_is_what_the_next_read_shows(
+    api: Any, order: Any, kind: str, reason: str, lines: list[int]
+) -> None:
+    """The create answers from what it wrote (lines, opening event), not from a re-read."""
+    body = {"kind": kind, "channel": "api", "subject": "Wrong colour", "reason": reason,
+            "order_id": "o1", "order_lines": lines, "team": "returns"}  # fmt: skip
+    created = api.post("/api/cases", body, as_="ana")
+    assert created.status_code == 201, created.json()
+    read = api.get(f"/api/cases/{created.json()['id']}", as_="ana")
+    assert read.status_code == 200
+    assert created.json()["order_lines"] == sorted(lines)
+    assert _without_clock_readings(created.json()) == _without_clock_readings(read.json())
+
+
 def test_list_pages_through_the_visible_cases_in_a_stable_order(api: Any, make_case: Any) -> None:
     ids = [make_case(subject=f"case {n}").case_id for n in range(5)]
     make_case(subject="for VIPs", team="vip")

@@ -501,8 +501,8 @@ def create_case(
     def create() -> tuple[int, CaseOut]:
         values = payload.model_dump()
         values["order_lines"] = tuple(values["order_lines"])
-        case = services.open_case(services.NewCase(**values), actor=Actor.staff(user))
-        return 201, case_out(user, case)
+        opened = services.open_case_and_log(services.NewCase(**values), actor=Actor.staff(user))
+        return 201, case_out(user, opened.case, lines=opened.lines, log=opened.log)
 
     return respond_once(request, idempotency_key, create)
 

@@ -156,7 +156,24 @@ def _team(code: str) -> Team | None:
     return team
 
 
+@dataclass(frozen=True)
+class OpenedCase:
+    """A case just opened, with what its first read would fetch again: its order line
+    numbers in order, and its clock log (``None`` when an auto-approval rule moved it on and
+    the log is to be read)."""
+
+    case: Case
+    lines: list[int]
+    log: list[CaseEvent] | None
+
+
 def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Case:
+    """Open a case from a report on any channel; returns it after auto-approval rules ran
+    (:func:`open_case_and_log` for what it wrote too)."""
+    return open_case_and_log(new, actor=actor, now=now).case
+
+
+def open_case_and_log(new: NewCase, *, actor: Actor, now: datetime | None = None) -> OpenedCase:
     """Open a case from a report on any channel; returns it after auto-approval rules ran.
 
     Raises :class:`CaseError` with field messages when the input is inconsistent (an order of
@@ -282,7 +299,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
         sqlrows.save_new(case)  # case.save() without the query compiler (no signals here)
         if lines:
             CaseItem.objects.bulk_create([CaseItem(case=case, order_item=i) for i in lines])
-        record_event(
+        opened = record_event(
             case,
             CaseEventKind.OPENED,
             actor=actor,
@@ -308,7 +325,9 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
             )
             sqlrows.save_new(message)
             notifications.store_attachments(message, new.attachments)
+        log: list[CaseEvent] | None = [opened]
         if _auto_approve(case, now=now):
+            log = None
             changed = refresh_sla(case, now)
             case.save(
                 update_fields=[
@@ -321,7 +340,7 @@ def open_case(new: NewCase, *, actor: Actor, now: datetime | None = None) -> Cas
                 ]
             )
         notifications.queue_acknowledgement(case)
-    return case
+    return OpenedCase(case, sorted(i.line_no for i in lines), log)
 
 
 def _active_user(user_id: int) -> Any:
