@@ -24,7 +24,7 @@ import numpy as np
 from manyi.text import analyse, load_model
 from manyi.text.corpora import read_corpus
 from manyi.text.normalize import normalize_text
-from manyi.text.sentiment import SentimentModel, _probabilities
+from manyi.text.sentiment import SentimentModel
 from manyi.text.training import Evaluation, evaluate_predictions
 from manyi.text.vectorize import string_columns
 
@@ -56,7 +56,7 @@ def _best_rates(run: Callable[[], object], n: int, repeats: int = 3) -> tuple[fl
 def _string_path(model: SentimentModel, docs: list[str]) -> np.ndarray:
     """The model's probabilities on the string path (the reference the vectorised one replaced)."""
     rows, cols = string_columns(docs, model.features, model.vocabulary_)
-    return _probabilities(rows, cols, len(docs), model.idf_, model.coef_, model.intercept_)
+    return model.probabilities_of_columns(rows, cols, len(docs))
 
 
 def _snownlp(texts: Sequence[str]) -> tuple[np.ndarray, float]:

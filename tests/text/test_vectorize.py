@@ -14,7 +14,7 @@ from manyi.text import features, vectorize
 from manyi.text.corpora import read_corpus
 from manyi.text.features import FeatureSpec, extract_features
 from manyi.text.normalize import normalize_text
-from manyi.text.sentiment import LANGUAGES, SentimentModel, _probabilities, load_model
+from manyi.text.sentiment import LANGUAGES, SentimentModel, load_model
 from manyi.text.vectorize import FeatureIndex, string_columns
 
 #: Texts at the edges: empty, one character, emoji, punctuation only, unknown script, a lone
@@ -53,7 +53,7 @@ EDGE_TEXTS = [
 
 def _string_probabilities(model: SentimentModel, docs: list[str]) -> np.ndarray:
     rows, cols = string_columns(docs, model.features, model.vocabulary_)
-    return _probabilities(rows, cols, len(docs), model.idf_, model.coef_, model.intercept_)
+    return model.probabilities_of_columns(rows, cols, len(docs))
 
 
 def _assert_same_columns(index: FeatureIndex, docs: list[str], model: SentimentModel) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from manyi.text.features import FeatureSpec, extract_features
+from manyi.text.network import Network, NetworkSpec, fit_network
 from manyi.text.normalize import NORMALIZER_VERSION, normalize_text
 from manyi.text.vectorize import FeatureIndex, IntArray, string_columns
 
@@ -67,6 +68,10 @@ class SentimentModel:
         macro-F1 in 5-fold cross-validation on the training data (useful when classes are
         unbalanced); the threshold is then folded into the intercept so that
         ``p_positive >= 0.5`` means positive.
+    network : NetworkSpec or None
+        If given, also fit a one-hidden-layer network on the same TF-IDF vector
+        (:mod:`manyi.text.network`) and average its logit with the linear model's, with
+        weight ``network.weight``. ``None``: the linear model alone.
 
     Attributes
     ----------
@@ -76,6 +81,9 @@ class SentimentModel:
         Logistic-regression coefficients multiplied by the NB ratios (averaged with the plain
         model's when ``plain_C`` is set).
     intercept_ : float
+    network_ : Network or None
+        The neural partner (its output layer already multiplied by its weight in the
+        average, as ``coef_`` and ``intercept_`` are by theirs), or ``None``.
     feature_index_ : FeatureIndex or None
         The vocabulary indexed for the vectorised feature look-up
         (:mod:`manyi.text.vectorize`); ``None`` where it does not fit, and prediction then
@@ -103,6 +111,7 @@ class SentimentModel:
         nb_alpha: float | None = 1.0,
         plain_C: float | None = None,  # noqa: N803 - see C
         threshold: float | Literal["cv"] = 0.5,
+        network: NetworkSpec | None = None,
     ) -> None:
         self.lang = lang
         self.features = features
@@ -111,6 +120,7 @@ class SentimentModel:
         self.nb_alpha = nb_alpha
         self.plain_C = plain_C
         self.threshold = threshold
+        self.network = network
 
     metadata_: dict[str, Any]
 
@@ -124,6 +134,7 @@ class SentimentModel:
             "nb_alpha": self.nb_alpha,
             "plain_C": self.plain_C,
             "threshold": self.threshold,
+            "network": self.network,
         }
 
     def set_params(self, **params: Any) -> SentimentModel:
@@ -159,8 +170,9 @@ class SentimentModel:
         threshold = 0.5 if self.threshold == "cv" else float(self.threshold)
         if self.threshold == "cv":
             threshold = self._cv_threshold(docs, labels)
-        vocabulary, idf, coef, intercept = self._fit_arrays(docs, labels)
+        vocabulary, idf, coef, intercept, network = self._fit_arrays(docs, labels)
         self.vocabulary_ = vocabulary
+        self.network_ = network
         self.feature_index_ = FeatureIndex.build(vocabulary, self.features)
         self.idf_ = idf
         self.coef_ = coef
@@ -170,7 +182,7 @@ class SentimentModel:
 
     def _fit_arrays(
         self, docs: list[str], labels: npt.NDArray[np.int64]
-    ) -> tuple[dict[str, int], FloatArray, FloatArray, float]:
+    ) -> tuple[dict[str, int], FloatArray, FloatArray, float, Network | None]:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         spec = self.features
@@ -192,8 +204,18 @@ class SentimentModel:
             plain_coef, plain_intercept = _fit_logistic(x, labels, self.plain_C)
             coef = (coef + plain_coef) / 2.0
             intercept = (intercept + plain_intercept) / 2.0
+        network = None
+        if self.network is not None:
+            # the average's weights are folded into the arrays: linear part times (1 - w),
+            # the network's output layer times w (exact, since ReLU is positively homogeneous)
+            share = self.network.weight
+            network = fit_network(x, labels, self.network)
+            network.w2 = (network.w2 * np.float32(share)).astype(np.float32)
+            network.b2 = float(np.float32(network.b2 * share))
+            coef = coef * (1.0 - share)
+            intercept = intercept * (1.0 - share)
         vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
-        return vocabulary, np.asarray(vectorizer.idf_), coef, intercept
+        return vocabulary, np.asarray(vectorizer.idf_), coef, intercept, network
 
     def _cv_threshold(self, docs: list[str], labels: npt.NDArray[np.int64]) -> float:
         from sklearn.model_selection import StratifiedKFold
@@ -201,14 +223,16 @@ class SentimentModel:
         oof = np.zeros(len(docs))
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=8)
         for train_idx, test_idx in folds.split(np.zeros(len(labels)), labels):
-            vocab, idf, coef, intercept = self._fit_arrays(
+            vocab, idf, coef, intercept, network = self._fit_arrays(
                 [docs[i] for i in train_idx], labels[train_idx]
             )
             test_docs = [docs[i] for i in test_idx]
             rows, cols = _columns(
                 test_docs, self.features, vocab, FeatureIndex.build(vocab, self.features)
             )
-            oof[test_idx] = _probabilities(rows, cols, len(test_docs), idf, coef, intercept)
+            oof[test_idx] = _probabilities(
+                rows, cols, len(test_docs), idf, coef, intercept, network=network
+            )
         grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
         scores = [_macro_f1(labels, (oof >= t).astype(np.int64)) for t in grid]
         return float(grid[int(np.argmax(scores))])
@@ -234,7 +258,13 @@ class SentimentModel:
         """:meth:`predict_proba` for texts already passed through ``normalize_text``."""
         self._check_fitted()
         rows, cols = _columns(docs, self.features, self.vocabulary_, self.feature_index_)
-        return _probabilities(rows, cols, len(docs), self.idf_, self.coef_, self.intercept_)
+        return self.probabilities_of_columns(rows, cols, len(docs))
+
+    def probabilities_of_columns(self, rows: IntArray, cols: IntArray, n_docs: int) -> FloatArray:
+        """Probabilities from ``(rows, columns)`` of the known n-grams (either look-up path)."""
+        return _probabilities(
+            rows, cols, n_docs, self.idf_, self.coef_, self.intercept_, network=self.network_
+        )
 
     def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
         """0/1 label for each review (``p_positive >= 0.5``)."""
@@ -252,13 +282,15 @@ class SentimentModel:
         terms = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
         blob = "\n".join(terms).encode("utf-8")
         npz_path = directory / f"{self.lang}.npz"
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "vocabulary": np.frombuffer(blob, dtype=np.uint8),
+            "idf": self.idf_.astype(np.float32),
+            "coef": self.coef_.astype(np.float32),
+        }
+        if self.network_ is not None:
+            arrays.update(self.network_.arrays())
         with npz_path.open("wb") as handle:
-            np.savez_compressed(
-                handle,
-                vocabulary=np.frombuffer(blob, dtype=np.uint8),
-                idf=self.idf_.astype(np.float32),
-                coef=self.coef_.astype(np.float32),
-            )
+            np.savez_compressed(handle, **arrays)
         meta: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "normalizer_version": NORMALIZER_VERSION,
@@ -270,6 +302,7 @@ class SentimentModel:
                 "nb_alpha": self.nb_alpha,
                 "plain_C": self.plain_C,
                 "threshold": self.threshold,
+                "network": None if self.network is None else self.network.to_dict(),
             },
             "intercept": self.intercept_,
             "threshold": self.threshold_,
@@ -297,6 +330,9 @@ class SentimentModel:
             nb_alpha=None if params["nb_alpha"] is None else float(params["nb_alpha"]),
             plain_C=None if params.get("plain_C") is None else float(params["plain_C"]),
             threshold=params["threshold"],
+            network=None
+            if params.get("network") is None
+            else NetworkSpec.from_dict(params["network"]),
         )
         with np.load(npz) as arrays:
             terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
@@ -304,6 +340,7 @@ class SentimentModel:
             model.feature_index_ = FeatureIndex.build(model.vocabulary_, model.features)
             model.idf_ = arrays["idf"].astype(np.float64)
             model.coef_ = arrays["coef"].astype(np.float64)
+            model.network_ = Network.from_arrays(arrays) if model.network is not None else None
         model.intercept_ = float(meta["intercept"])
         model.threshold_ = float(meta["threshold"])
         model.metadata_ = meta
@@ -365,6 +402,8 @@ def _probabilities(
     idf: FloatArray,
     coef: FloatArray,
     intercept: float,
+    *,
+    network: Network | None = None,
 ) -> FloatArray:
     """Sublinear TF-IDF, L2-normalised, dotted with the coefficients, through the logistic.
 
@@ -372,7 +411,8 @@ def _probabilities(
     Equivalent to scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` followed by the linear
     model, without building the sparse matrix: the occurrences of the whole batch are counted
     at once with ``np.unique`` on ``row * n_features + column``. Documents without a known
-    n-gram get exactly 0.5.
+    n-gram get exactly 0.5. With a ``network``, its logit (from the same normalised vector) is
+    added to the linear one.
     """
     if len(rows) == 0:
         return np.full(n_docs, 0.5)
@@ -384,7 +424,11 @@ def _probabilities(
     norm = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n_docs))
     dot = np.bincount(row, weights=weight * coef[col], minlength=n_docs)
     has_features = norm > 0
-    logit = np.where(has_features, dot / np.where(has_features, norm, 1.0) + intercept, 0.0)
+    safe_norm = np.where(has_features, norm, 1.0)
+    linear = dot / safe_norm + intercept
+    if network is not None:
+        linear = linear + network.logits(row, col, weight / safe_norm[row], n_docs, n_features)
+    logit = np.where(has_features, linear, 0.0)
     return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 

@@ -111,6 +111,7 @@ def build_model(lang: str) -> SentimentModel:
         C=settings["C"],
         plain_C=settings["plain_C"],
         threshold=settings["threshold"],
+        network=settings.get("network"),
     )
 
 
