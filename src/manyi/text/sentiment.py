@@ -282,7 +282,7 @@ class SentimentModel:
         terms = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
         blob = "\n".join(terms).encode("utf-8")
         npz_path = directory / f"{self.lang}.npz"
-        arrays: dict[str, npt.NDArray[Any]] = {
+        arrays: dict[str, Any] = {  # Any: numpy's stubs type **kwds against allow_pickle
             "vocabulary": np.frombuffer(blob, dtype=np.uint8),
             "idf": self.idf_.astype(np.float32),
             "coef": self.coef_.astype(np.float32),
