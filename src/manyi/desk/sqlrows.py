@@ -15,9 +15,10 @@ equals the one the ORM returns, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,6 +206,24 @@ def _binding_cursor(connection: Any) -> Any:
     if connection.timezone != loader.timezone:
         register_tzloader(connection.timezone, created)
     return created
+
+
+@contextlib.contextmanager
+def pipeline(using: str = "default") -> Iterator[None]:
+    """Send the statements run inside one after the other without waiting for each answer
+    (psycopg's pipeline mode on PostgreSQL; elsewhere an ordinary block): for a run of
+    writes whose answers nothing reads, one round trip instead of one each. An error of any
+    of them is raised when the block ends, as Django's error (``IntegrityError``, ...), and
+    the statements after it are not run. Reads inside the block wait for everything before
+    them, so keep them out."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:

@@ -174,3 +174,27 @@ def test_the_api_case_read_brings_lines_and_clock_log_on_postgresql(
             (e.pk, e.at, e.kind, e.to_status) for e in clock_log(case.pk)
         ]
     assert selectors.read_case_for_api(staff["mei"], with_lines.pk).lines in (None, [1, 2])
+
+
+def test_a_pipeline_writes_everything_or_raises_djangos_error_and_writes_nothing() -> None:
+    from django.db import IntegrityError, transaction
+
+    from manyi.desk.accounts.models import Team
+
+    with transaction.atomic(), sqlrows.pipeline():
+        sqlrows.insert(Team, ("code", "name"), [("north", "North")])
+        sqlrows.insert(Team, ("code", "name"), [("south", "South")])
+    assert set(Team.objects.filter(code__in=("north", "south")).values_list("name", flat=True)) == {
+        "North",
+        "South",
+    }
+
+    def east_north_west() -> None:
+        with transaction.atomic(), sqlrows.pipeline():
+            for code in ("east", "north", "west"):  # "north" is taken
+                sqlrows.insert(Team, ("code", "name"), [(code, code.title())])
+
+    with pytest.raises(IntegrityError):
+        east_north_west()
+    assert not Team.objects.filter(code__in=("east", "west")).exists()
+    assert Team.objects.get(code="north").name == "North"
