@@ -263,7 +263,14 @@ class SentimentModel:
     def probabilities_of_columns(self, rows: IntArray, cols: IntArray, n_docs: int) -> FloatArray:
         """Probabilities from ``(rows, columns)`` of the known n-grams (either look-up path)."""
         return _probabilities(
-            rows, cols, n_docs, self.idf_, self.coef_, self.intercept_, network=self.network_
+            rows,
+            cols,
+            n_docs,
+            self.idf_,
+            self.coef_,
+            self.intercept_,
+            # models pickled before the network existed have no network_
+            network=getattr(self, "network_", None),
         )
 
     def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
