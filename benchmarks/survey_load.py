@@ -41,7 +41,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from loopback import django_env, free_port, start_server
+from loopback import (
+    KeepAliveClient,
+    django_env,
+    free_port,
+    host_speed,
+    start_server,
+    starting_time,
+    wait_for_start,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks" / "survey.md"
@@ -173,34 +181,34 @@ class Browser:
 
     def __init__(self, port: int) -> None:
         self.origin = f"http://127.0.0.1:{port}"
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.client = KeepAliveClient(port)
         self.cookies: dict[str, str] = {}
         self.csrf: str | None = None
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, referer: str = ""
     ) -> tuple[int, bytes, str, float]:
-        headers = {"Accept": "text/html", "Accept-Language": "en"}
+        headers = "Accept: text/html\r\nAccept-Language: en\r\n"
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            headers += "Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()) + "\r\n"
         body = None
         if form is not None:
             body = urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = self.origin
-            headers["Referer"] = self.origin + referer
+            headers += (
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Origin: {self.origin}\r\nReferer: {self.origin}{referer}\r\n"
+            )
         started = time.perf_counter()
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        raw = response.read()
+        status, raw = self.client.request(method, path, headers.encode(), body)
         elapsed = time.perf_counter() - started
-        for header in response.msg.get_all("Set-Cookie") or []:
+        for header in self.client.header("Set-Cookie"):
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, raw, response.getheader("Location") or "", elapsed
+        location = self.client.header("Location")
+        return status, raw, location[0] if location else "", elapsed
 
     def close(self) -> None:
-        self.conn.close()
+        self.client.close()
 
 
 def answers(n: int, *, edit: bool) -> dict[str, str]:
@@ -277,6 +285,7 @@ def client_process(
     queue: Any,
     rate: float = 0.0,
     clients: int = 1,
+    start_at: float = 0.0,
 ) -> None:
     """One client process with one thread per share, each its own browser; a thread answers
     the tokens of its share in order until they run out or the time is up.
@@ -293,7 +302,7 @@ def client_process(
     errors: list[str] = []
     spans: list[tuple[float, float]] = []
     exhausted: list[bool] = []
-    deadline = time.perf_counter() + seconds
+    deadline = wait_for_start(start_at, seconds)
 
     def client(n: int) -> None:
         browser = Browser(port)
@@ -377,10 +386,11 @@ def run_phase(
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     clients = sum(len(share) for share in shares)
+    start_at = starting_time()
     procs = [
         ctx.Process(
             target=client_process,
-            args=(p, port, phase, seconds, share, queue, rate / clients, clients),
+            args=(p, port, phase, seconds, share, queue, rate / clients, clients, start_at),
         )
         for p, share in enumerate(shares)
     ]
@@ -468,7 +478,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
         "--invitations",
@@ -492,6 +502,7 @@ def main() -> None:
     wanted = args.invitations or warm_count + 3 * pool
     home = tempfile.mkdtemp(prefix="manyi-bench-home-")
     setup = prepare(database_url, home, wanted)
+    setup["speed_before"] = host_speed()
     tokens: list[str] = setup["tokens"]
     port = free_port()
     server = start_server(database_url, home, port, args.workers, args.threads)
@@ -530,6 +541,7 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
+    setup["speed_after"] = host_speed()
     counts = count_rows(database_url, home)
     report(args, setup, warm, first, edit, [submit, paced], counts, len(tokens))
 
@@ -594,7 +606,11 @@ gunicorn ({args.workers} workers × {args.threads} threads, `gthread`) on a thro
 15 cluster (`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
 {os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
 {os.getloadavg()[0]:.1f} at the end of the run);
-clients and server share the cores. The invitations are the after-delivery rule's (DSR: 3
+clients and server share the cores; the clients are a lean keep-alive HTTP/1.1 client
+(`benchmarks/loopback.py`) with a cookie jar. This virtual machine's speed varies by up to 2×
+from one minute to the next (other tenants of its host): a fixed pure-Python loop took
+{setup["speed_before"]:.2f} s before the run and {setup["speed_after"]:.2f} s after it.
+The invitations are the after-delivery rule's (DSR: 3
 scales; NPS: a scale and a comment) for the {setup["orders"]:,} delivered orders of the bundled
 Olist sample, issued by the worker's own sending step, from {setup["copies"]} copies of the rule
 (fatigue off) to give {issued:,} distinct invitations. Each phase runs {args.seconds:.0f} s after a
@@ -624,12 +640,14 @@ holds 3 numeric answers and every NPS response 1 number and 1 comment:
 (difference {edit["submitted"] - edits_seen}).
 
 Target (issue 6): ≥ 300 survey submissions/s at 32 clients with p95 ≤ 100 ms, nothing lost.
-What limits it: the CPU. A submission is 3 reads and a 9-statement transaction, written by hand
-(`manyi.desk.sqlrows`, decision 0005), about 3 ms of Python in one process; clients, gunicorn
-and PostgreSQL share the two cores, which are saturated at the closed-loop rate above. Paced
-near that rate the queue grows without bound, more so because gunicorn's `gthread` workers
-keep each keep-alive connection on the worker that accepted it (uneven: 18 of 32 on one
-worker in our runs).
+What limits it: the CPU. A submission is 3 reads, the invitation's lock and its order lines,
+then its writes (responses, their order lines, answers, text answers, `answered_at`) sent to
+PostgreSQL together in one pipeline (`sqlrows.pipeline`); every statement is hand-written
+(`manyi.desk.sqlrows`, decision 0005) and prepared once per connection. That is about 3 ms of
+Python and 1.3 ms of PostgreSQL per submission, measured in one process; clients, gunicorn and
+PostgreSQL share the two cores, which are saturated at the closed-loop rate above, and paced
+near that rate the queue grows. gunicorn runs more workers than there are cores: each
+`gthread` worker keeps a keep-alive connection where it was accepted, and the split is uneven.
 """
     print(text)
     print(f"(prepared in {setup['prepare_seconds']:.0f} s)")
