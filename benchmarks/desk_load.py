@@ -31,6 +31,7 @@ from typing import Any
 
 from loopback import (
     KeepAliveClient,
+    analyze,
     django_env,
     free_port,
     host_speed,
@@ -339,6 +340,7 @@ def main() -> None:
         }
         # Warm-up: connections, imports, caches.
         warm_up = run_phase("create", seconds=3, **common)
+        analyze(database_url)
         wanted = set(args.phases.split(","))
         results: dict[str, dict[str, Any]] = {}
         for name, phase, seconds, rate in (

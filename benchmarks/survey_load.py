@@ -43,6 +43,7 @@ from urllib.parse import urlencode, urlsplit
 
 from loopback import (
     KeepAliveClient,
+    analyze,
     django_env,
     free_port,
     host_speed,
@@ -515,6 +516,7 @@ def main() -> None:
             seconds=WARM_UP_SECONDS,
             shares=split(tokens[:warm_count], args.processes, per),
         )
+        analyze(database_url)
         first = run_phase(
             "answer",
             port=port,
