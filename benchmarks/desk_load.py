@@ -415,7 +415,9 @@ own keep-alive connection, against gunicorn ({args.workers} workers × {args.thr
 harness's settings), on a {os.cpu_count()}-core machine
 ({platform.processor() or platform.machine()}; load average {load:.1f} at the end of the run);
 clients and server share the cores. Each phase runs {args.seconds:.0f} s after a 3 s warm-up;
-every client process of a phase starts and stops at the same instant. The clients are a lean
+every client process of a phase starts and stops at the same instant. The database is
+analysed after the warm-up (`ANALYZE`, as autovacuum soon would in a database in use).
+The clients are a lean
 keep-alive HTTP/1.1 client (`benchmarks/loopback.py`: one `sendall` and the `recv` calls an
 answer needs), so that they take little of the cores they share with the server.
 

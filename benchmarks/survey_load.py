@@ -609,7 +609,8 @@ gunicorn ({args.workers} workers × {args.threads} threads, `gthread`) on a thro
 {os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
 {os.getloadavg()[0]:.1f} at the end of the run);
 clients and server share the cores; the clients are a lean keep-alive HTTP/1.1 client
-(`benchmarks/loopback.py`) with a cookie jar. This virtual machine's speed varies by up to 2×
+(`benchmarks/loopback.py`) with a cookie jar; the database is analysed after the warm-up.
+This virtual machine's speed varies by up to 2×
 from one minute to the next (other tenants of its host): a fixed pure-Python loop took
 {setup["speed_before"]:.2f} s before the run and {setup["speed_after"]:.2f} s after it.
 The invitations are the after-delivery rule's (DSR: 3
