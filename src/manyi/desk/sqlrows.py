@@ -180,10 +180,16 @@ def cursor(using: str = "default") -> Any:
     connection = connections[using]
     if connection.vendor != "postgresql":
         return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
+    _connect(connection)
     with connection.wrap_database_errors:
         return connection._prepare_cursor(_binding_cursor(connection))  # type: ignore[attr-defined]
+
+
+def _connect(connection: Any) -> None:
+    """What Django's ``cursor()`` does before making one: the request's health check, then a
+    connection if there is none."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
 
 
 @functools.cache
@@ -220,8 +226,7 @@ def pipeline(using: str = "default") -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
+    _connect(connection)
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
 

@@ -171,11 +171,6 @@ def read_case_for_api(user: Any, case_id: int) -> ApiCase:
     return ApiCase(case, lines, log)  # type: ignore[arg-type]
 
 
-def get_case_for_api(user: Any, case_id: int) -> Case:
-    """The case of :func:`read_case_for_api` alone."""
-    return read_case_for_api(user, case_id).case
-
-
 @sqlrows.once
 def _lines_sql() -> str:
     col, tab = sqlrows.column, sqlrows.table
