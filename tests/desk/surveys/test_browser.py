@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from manyi.desk.surveys.links import make_survey_token
 from manyi.desk.surveys.models import SurveyAnswer, SurveyResponse, SurveyTextAnswer
@@ -40,7 +41,8 @@ def test_a_customer_answers_the_after_case_survey_in_chinese(
 
     # sending nothing: the error summary takes the focus and links to the first radio
     page.get_by_role("button", name="提交回答").click()
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # (waits for the answer page: the click only starts the POST)
+    expect(page.locator("#error-summary")).to_be_focused()
     assert page.get_by_role("alert").get_by_role("link").count() == 2
     screenshot("survey-zh-2-errors", page)
     page.get_by_role("alert").get_by_role("link").first.click()
