@@ -114,7 +114,9 @@ def _token_with_user(digest: str) -> ApiToken | None:
         return None
     token_cols = sqlrows.columns(ApiToken, "t")
     row = token_cols.build(rows[0])
-    row.user = sqlrows.columns(get_user_model(), "u").build(rows[0], token_cols.width)  # type: ignore[attr-defined]
+    sqlrows.attach(
+        row, "user", sqlrows.columns(get_user_model(), "u").build(rows[0], token_cols.width)
+    )
     assert isinstance(row, ApiToken)
     return row
 

@@ -157,11 +157,11 @@ def read_case_for_api(user: Any, case_id: int) -> ApiCase:
     policy = None if policy_cols.is_null(row, at) else policy_cols.build(row, at)
     at += policy_cols.width
     if isinstance(policy, SlaPolicy):
-        policy.calendar = calendar_cols.build(row, at)  # type: ignore[assignment]
-    case.sla_policy = policy  # type: ignore[assignment]
+        sqlrows.attach(policy, "calendar", calendar_cols.build(row, at))
+    sqlrows.attach(case, "sla_policy", policy)
     at += calendar_cols.width
     decider = None if decider_cols.is_null(row, at) else decider_cols.build(row, at)
-    case.decided_by = decider  # type: ignore[assignment]
+    sqlrows.attach(case, "decided_by", decider)
     at += decider_cols.width
     if len(row) == at:
         return ApiCase(case)

@@ -145,7 +145,7 @@ def _order_with_customer(order_id: str) -> Order | None:
     order = order_cols.build(rows[0])
     assert isinstance(order, Order)
     if not customer_cols.is_null(rows[0], order_cols.width):
-        order.customer = customer_cols.build(rows[0], order_cols.width)  # type: ignore[assignment]
+        sqlrows.attach(order, "customer", customer_cols.build(rows[0], order_cols.width))
     return order
 
 

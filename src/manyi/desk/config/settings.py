@@ -99,6 +99,18 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# What a REST API call with a bearer token skips of MIDDLEWARE (manyi.desk.config.wsgi): the
+# parts that serve a browser's session. Middleware not listed here runs for it too.
+TOKEN_API_SKIPS_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "manyi.desk.accounts.middleware.AccessMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
 ROOT_URLCONF = "manyi.desk.config.urls"
 WSGI_APPLICATION = "manyi.desk.config.wsgi.application"
 

@@ -1,0 +1,155 @@
+"""The WSGI application's two middleware chains (``manyi.desk.config.wsgi``): a REST API call
+with a bearer token skips the session's middleware, everything else takes the full chain.
+
+These tests call the WSGI application itself, as gunicorn does (Django's test client builds
+its own handler with the full chain)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import Client
+
+from manyi.desk.config import wsgi
+
+pytestmark = pytest.mark.desk_db
+
+
+@pytest.fixture
+def app() -> Iterator[wsgi.DeskApplication]:
+    # As Django's test client does: a request must not close the test's connection (it
+    # holds the test's transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield wsgi.application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def call(
+    app: Any, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+        "HTTP_HOST": "testserver",
+    }
+    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+    setup_testing_defaults(environ)
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], *exc: Any) -> None:
+        answer["status"] = int(status.split()[0])
+        answer["headers"] = {name.lower(): value for name, value in response_headers}
+
+    content = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], content
+
+
+def test_the_token_chain_is_the_full_chain_without_the_session_parts() -> None:
+    chain = wsgi.token_api_middleware()
+    skips = settings.TOKEN_API_SKIPS_MIDDLEWARE
+    assert set(skips) <= set(settings.MIDDLEWARE), "a skipped middleware is not in MIDDLEWARE"
+    assert chain == [m for m in settings.MIDDLEWARE if m not in skips]
+    for kept in (
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ):
+        assert kept in chain
+    for skipped in (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ):
+        assert skipped not in chain
+    # Building the short chain left the setting as it was.
+    assert "django.contrib.sessions.middleware.SessionMiddleware" in settings.MIDDLEWARE
+
+
+@pytest.mark.parametrize(
+    ("path", "authorization", "expected"),
+    [
+        ("/api/cases/7", "Bearer mny_abc", True),
+        ("/api/cases", "bearer mny_abc", True),
+        ("/api/cases/7", "", False),
+        ("/api/cases/7", "Basic YTpi", False),
+        ("/desk/cases/7/", "Bearer mny_abc", False),
+        ("/apix/cases", "Bearer mny_abc", False),
+    ],
+)
+def test_which_requests_take_the_token_chain(path: str, authorization: str, expected: bool) -> None:
+    environ = {"PATH_INFO": path}
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    assert wsgi.is_token_api_call(environ) is expected
+
+
+def test_a_bearer_call_answers_as_through_the_full_chain(
+    app: wsgi.DeskApplication, api: Any, make_case: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = make_case()
+    used: list[str] = []
+    token_api, pages = app.token_api, app.pages
+    monkeypatch.setattr(app, "token_api", lambda e, s: used.append("token") or token_api(e, s))
+    monkeypatch.setattr(app, "pages", lambda e, s: used.append("pages") or pages(e, s))
+    headers = {"Authorization": f"Bearer {api.staff.tokens['ana']}", "Accept-Language": "en"}
+
+    status, sent, content = call(app, "GET", f"/api/cases/{case.case_id}", headers)
+
+    assert used == ["token"]
+    assert status == 200
+    through_client = api.get(f"/api/cases/{case.case_id}", as_="ana").json()
+    shown = json.loads(content)
+    for moving in ("sla",):  # clocks count from "now"
+        shown.pop(moving), through_client.pop(moving)
+    assert shown == through_client
+    # What the kept middleware adds is there; the session's is not.
+    assert sent["x-content-type-options"] == "nosniff"
+    assert sent["x-frame-options"] == "DENY"
+    assert sent["content-language"] == "en"
+    assert "set-cookie" not in sent
+
+
+def test_a_refused_token_is_answered_in_the_callers_language(
+    app: wsgi.DeskApplication, db: None
+) -> None:
+    headers = {"Authorization": "Bearer mny_not-a-token", "Accept-Language": "zh-hans"}
+    status, sent, content = call(app, "GET", "/api/cases/1", headers)
+    assert status == 401
+    assert sent["www-authenticate"].startswith("Bearer")
+    body = json.loads(content)
+    assert body["code"] == "token_unknown"
+    assert body["message"] != "Unknown API token."  # translated
+    assert sent["content-language"] == "zh-hans"
+
+
+def test_the_consoles_session_still_reaches_the_api(
+    app: wsgi.DeskApplication, staff: Any, make_case: Any
+) -> None:
+    case = make_case()
+    browser = Client()
+    assert browser.login(username="ana", password="a-long-password-1")
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    path = f"/api/cases/{case.case_id}"
+
+    status, _sent, content = call(app, "GET", path, {"Cookie": cookie})
+    assert status == 200
+    assert json.loads(content)["id"] == case.case_id
+    # The session needs the full chain: the token chain has no session to read.
+    status, _sent, _content = call(app.token_api, "GET", path, {"Cookie": cookie})
+    assert status == 401
