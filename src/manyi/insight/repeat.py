@@ -141,18 +141,18 @@ def _customer_summary(
     else:
         end = ibis.literal(float(latest), type="float64")
         recent = orders.purchased_s > end - trailing_days * DAY
-    rank = ibis.row_number().over(
-        group_by=orders.customer_id, order_by=[orders.purchased_at, orders.order_id]
+    in_order = [orders.purchased_at, orders.order_id]
+    rank = ibis.row_number().over(group_by=orders.customer_id, order_by=in_order)
+    # The last rated order (latest purchase, larger id) is the rated one with no rated order
+    # after it in the same order: a count over the following rows of the same window, so that
+    # DuckDB sorts the orders once (a second row_number ordered "rated first, latest first"
+    # sorted them again: ~15 % of this query on 1M orders). purchased_at is never null, so
+    # both orders agree on every engine. (Revenue at risk used to rank the rated orders in a
+    # query of its own, with the counted orders read anew: 16 s of 67 at 10M orders.)
+    rated_after = orders.order_rating.count().over(
+        ibis.window(group_by=orders.customer_id, order_by=in_order, rows=(1, None))
     )
-    # The last rated order ranks first here: rated before unrated, then latest, larger id.
-    # (Revenue at risk used to rank the rated orders again in a query of its own, with the
-    # counted orders read anew and joined back to the recent ones: 16 s of 67 at 10M orders.)
-    unrated = orders.order_rating.isnull().ifelse(1, 0)
-    rank_rated = ibis.row_number().over(
-        group_by=orders.customer_id,
-        order_by=[unrated, ibis.desc(orders.purchased_at), ibis.desc(orders.order_id)],
-    )
-    ranked = orders.mutate(rank=rank, rank_rated=rank_rated, recent=recent)
+    ranked = orders.mutate(rank=rank, rated_after=rated_after, recent=recent)
     # One pass of conditional aggregates per customer: the first and second orders are the rows
     # ranked 0 and 1, the totals the others. (Joining the ranked orders back to their first and
     # second rows read them four times: ~40 % slower on 1M orders.)
@@ -171,7 +171,7 @@ def _customer_summary(
         revenue=ranked.revenue.sum(where=within),
         first_revenue=ranked.revenue.max(where=first),
         last_s=ranked.purchased_s.max(where=within),
-        last_rating=ranked.order_rating.max(where=ranked.rank_rated == 0),
+        last_rating=ranked.order_rating.max(where=ranked.rated_after == 0),
         trailing_revenue=ranked.revenue.sum(where=ranked.recent),
     )
     if horizon_days is not None:
