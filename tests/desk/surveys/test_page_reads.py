@@ -94,6 +94,48 @@ def test_the_page_reads_the_invitation_its_rule_and_the_answers_so_far(
     assert selectors.get_survey_page(987_654) is None
 
 
+@pytest.mark.parametrize("kind", ["order", "case"])
+def test_the_lock_reads_what_the_submission_needs_as_the_separate_reads_do(
+    invite: Any, kind: str
+) -> None:
+    from django.db import connection, transaction
+
+    from manyi.desk.cases.models import CaseItem
+    from manyi.desk.commerce.models import OrderItem
+    from manyi.desk.surveys import services
+
+    invitation = invite(kind)
+    with transaction.atomic():
+        locked = services._lock_invitation(invitation.pk)
+    assert locked.invitation is not None
+    assert locked.invitation.pk == invitation.pk
+    if connection.vendor != "postgresql":  # read apart, in the same process
+        assert (locked.case_items, locked.order_items, locked.links) == (None, None, None)
+    else:
+        case_items = list(
+            CaseItem.objects.filter(case_id=invitation.case_id)
+            .order_by("id")
+            .values_list("order_item_id", flat=True)
+        )
+        order_items = list(
+            OrderItem.objects.filter(order_id=invitation.order_id)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        assert locked.case_items == case_items
+        assert locked.order_items == order_items
+        if kind == "order":
+            assert locked.order_items  # the order has lines: the comparison is not empty
+        selectors.forget_versions()
+        from_lock = selectors.list_pinned_versions(invitation.pk, links=locked.links)
+        assert _shape(from_lock) == _shape(selectors.list_pinned_versions(invitation.pk))
+    # Either way, the lines the responses are about are the same.
+    expected = services._order_items(invitation, services._Locked(invitation))
+    assert services._order_items(invitation, locked) == expected
+    if kind == "order":
+        assert expected  # every line of the order
+
+
 def test_settings_are_read_and_created_when_missing() -> None:
     SurveySettings.objects.filter(pk=1).update(link_days=14)
     assert selectors.get_settings().link_days == 14

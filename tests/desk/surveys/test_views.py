@@ -35,6 +35,20 @@ def frozen(clock: Any, now: datetime) -> None:
     clock(now + timedelta(hours=1))
 
 
+@pytest.fixture(params=["with the page's language", "without a language"])
+def send(request: pytest.FixtureRequest, client: Client) -> Any:
+    """``send(invitation, answers)``: POST the form as the page sends it (with its hidden
+    ``lang``) or without ``lang`` (the view then reads the page first: another path)."""
+
+    def post(invitation: Invitation, data: dict[str, str]) -> Any:
+        form = dict(data)
+        if request.param == "with the page's language":
+            form["lang"] = invitation.language
+        return client.post(url(invitation), form)
+
+    return post
+
+
 def url(invitation: Invitation, **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     path = reverse("surveys:answer", args=[make_survey_token(invitation.pk)])
@@ -106,10 +120,12 @@ def test_the_language_can_be_switched(invite: Any, client: Client) -> None:
     assert page["Content-Language"] == "en"
 
 
-def test_an_answer_is_saved_and_thanked(invite: Any, client: Client, now: datetime) -> None:
+def test_an_answer_is_saved_and_thanked(
+    invite: Any, client: Client, send: Any, now: datetime
+) -> None:
     invitation = invite("case", language="en")
 
-    sent = client.post(url(invitation), {**CSAT_AND_CES, "csat.comment": "  Quick, thanks  "})
+    sent = send(invitation, {**CSAT_AND_CES, "csat.comment": "  Quick, thanks  "})
 
     assert sent.status_code == 302
     thanks = client.get(sent["Location"])
@@ -137,15 +153,13 @@ def test_an_answer_is_saved_and_thanked(invite: Any, client: Client, now: dateti
 
 
 def test_errors_are_shown_per_field_and_nothing_is_half_written(
-    invite: Any, client: Client
+    invite: Any, client: Client, send: Any
 ) -> None:
     invitation = invite("case", language="en")
     before = stored(invitation)
 
     # CSAT answered, CES out of its scale, a reason that is not on the list
-    page = client.post(
-        url(invitation), {"csat.csat": "5", "csat.reason": "price", "ces_effort_5.ces": "9"}
-    )
+    page = send(invitation, {"csat.csat": "5", "csat.reason": "price", "ces_effort_5.ces": "9"})
 
     html = page.content.decode()
     assert page.status_code == 400
@@ -163,11 +177,13 @@ def test_errors_are_shown_per_field_and_nothing_is_half_written(
     assert 'value="5" checked' in html
 
 
-def test_a_missing_required_answer_is_reported_in_chinese(invite: Any, client: Client) -> None:
+def test_a_missing_required_answer_is_reported_in_chinese(
+    invite: Any, client: Client, send: Any
+) -> None:
     invitation = invite("case", language="zh-hans")
     before = stored(invitation)
 
-    page = client.post(url(invitation), {"ces_effort_5.ces": "3"})
+    page = send(invitation, {"ces_effort_5.ces": "3"})
 
     assert page.status_code == 400
     assert "请选择一个分数。" in page.content.decode()
@@ -175,10 +191,10 @@ def test_a_missing_required_answer_is_reported_in_chinese(invite: Any, client: C
 
 
 def test_submitting_again_edits_the_answer_until_the_survey_closes(
-    invite: Any, client: Client, clock: Any, now: datetime
+    invite: Any, client: Client, send: Any, clock: Any, now: datetime
 ) -> None:
     invitation = invite("case", language="en")
-    client.post(url(invitation), CSAT_AND_CES)
+    send(invitation, CSAT_AND_CES)
     first = SurveyResponse.objects.get(invitation=invitation, instrument_id="csat")
 
     # the page shows the answers given, and a second submission replaces them
@@ -186,7 +202,7 @@ def test_submitting_again_edits_the_answer_until_the_survey_closes(
     page = client.get(url(invitation))
     assert 'data-testid="already-answered"' in page.content.decode()
     assert 'id="q-csat-csat-4" name="csat.csat" value="4" checked' in page.content.decode()
-    client.post(url(invitation), {"csat.csat": "2", "ces_effort_5.ces": "4"})
+    send(invitation, {"csat.csat": "2", "ces_effort_5.ces": "4"})
 
     assert SurveyResponse.objects.filter(invitation=invitation).count() == 2  # one per instrument
     edited = SurveyResponse.objects.get(invitation=invitation, instrument_id="csat")
@@ -199,7 +215,7 @@ def test_submitting_again_edits_the_answer_until_the_survey_closes(
     clock(invitation.expires_at + timedelta(seconds=1))
     before = stored(invitation)
     closed = client.get(url(invitation))
-    refused = client.post(url(invitation), {"csat.csat": "5", "ces_effort_5.ces": "1"})
+    refused = send(invitation, {"csat.csat": "5", "ces_effort_5.ces": "1"})
     assert (closed.status_code, refused.status_code) == (410, 410)
     assert "Thank you: your answers were received" in refused.content.decode()
     assert stored(invitation) == before
@@ -260,6 +276,22 @@ def test_a_scheduled_invitation_has_no_page_yet(
     invitation = Invitation.objects.get(case=case)
 
     assert client.get(url(invitation)).status_code == 404
+    before = stored(invitation)
+    for form in (CSAT_AND_CES, {**CSAT_AND_CES, "lang": "en"}):
+        refused = client.post(url(invitation), form)
+        assert refused.status_code == 404
+    assert stored(invitation) == before
+
+
+def test_an_empty_form_is_sent_back_with_its_errors(invite: Any, send: Any) -> None:
+    invitation = invite("case", language="en")
+    before = stored(invitation)
+
+    page = send(invitation, {})
+
+    assert page.status_code == 400
+    assert 'class="error-summary"' in page.content.decode()
+    assert stored(invitation) == before
 
 
 @pytest.fixture

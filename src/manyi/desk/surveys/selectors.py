@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -79,18 +79,45 @@ def _links_sql() -> str:
     )
 
 
-def list_pinned_versions(invitation_id: int) -> list[InstrumentVersion]:
+#: The columns of a link row, in :func:`_links_sql`'s order.
+LINK_COLUMNS = ("id", "instrument", "published_at", "status")
+
+
+def links_subqueries(invitation: str) -> list[str]:
+    """On PostgreSQL, one ``ARRAY(...)`` per column of :data:`LINK_COLUMNS` of the version
+    links of the invitation whose id is the SQL expression ``invitation``: for a query that
+    reads them with the invitation (:func:`list_pinned_versions` takes the columns)."""
+    col = sqlrows.column
+    return [
+        f"ARRAY(SELECT {col(InstrumentVersion, 'v', name)} "
+        f"FROM {sqlrows.table(InvitationVersion, 'l')} "
+        f"JOIN {sqlrows.table(InstrumentVersion, 'v')} "
+        f"ON {col(InstrumentVersion, 'v', 'id')} = {col(InvitationVersion, 'l', 'version')} "
+        f"WHERE {col(InvitationVersion, 'l', 'invitation')} = {invitation} "
+        f"ORDER BY {col(InvitationVersion, 'l', 'position')})"
+        for name in LINK_COLUMNS
+    ]
+
+
+def list_pinned_versions(
+    invitation_id: int, *, links: Sequence[Sequence[Any]] | None = None
+) -> list[InstrumentVersion]:
     """The versions an issued invitation asks, in page order, with instrument and questions.
 
-    One query for the links; the versions themselves come from a per-process cache (a
-    published version is immutable), read with their questions on a miss."""
-    links = [
+    One query for the links, unless they were read already (``links``: the columns of
+    :data:`LINK_COLUMNS`, each a list, as :func:`links_subqueries` gives them); the versions
+    themselves come from a per-process cache (a published version is immutable), read with
+    their questions on a miss."""
+    rows = (
+        sqlrows.fetch(_links_sql(), [invitation_id])
+        if links is None
+        else list(zip(*links, strict=True))
+    )
+    pinned = [
         ((int(version_id), str(instrument_id), published), status)
-        for version_id, instrument_id, published, status in sqlrows.fetch(
-            _links_sql(), [invitation_id]
-        )
+        for version_id, instrument_id, published, status in rows
     ]
-    missing = [key[0] for key, status in links if key not in _VERSIONS]
+    missing = [key[0] for key, status in pinned if key not in _VERSIONS]
     fresh: dict[int, InstrumentVersion] = {}
     if missing:
         fresh = {
@@ -102,10 +129,10 @@ def list_pinned_versions(invitation_id: int) -> list[InstrumentVersion]:
         with _versions_lock:
             if len(_VERSIONS) > _VERSIONS_LIMIT:
                 _VERSIONS.clear()
-            for key, status in links:
+            for key, status in pinned:
                 if key[0] in fresh and status != VersionStatus.DRAFT:
                     _VERSIONS[key] = fresh[key[0]]
-    return [_VERSIONS.get(key) or fresh[key[0]] for key, _status in links]
+    return [_VERSIONS.get(key) or fresh[key[0]] for key, _status in pinned]
 
 
 @dataclass

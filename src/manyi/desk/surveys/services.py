@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +39,12 @@ from manyi.desk.surveys.models import (
     SurveyTextAnswer,
     VersionStatus,
 )
-from manyi.desk.surveys.selectors import is_open, list_pinned_versions, person_filter
+from manyi.desk.surveys.selectors import (
+    is_open,
+    links_subqueries,
+    list_pinned_versions,
+    person_filter,
+)
 
 # --- instruments and their versions ---------------------------------------------------------
 
@@ -241,13 +247,15 @@ def submit_response(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        invitation, agent_id, team_id = _lock_invitation(invitation_id)
+        locked = _lock_invitation(invitation_id)
+        invitation = locked.invitation
         if invitation is None or invitation.status != InvitationStatus.ISSUED:
             raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
         if not is_open(invitation, now):
             raise SurveyError(SurveyErrorCode.CLOSED, _("This survey is closed."))
+        agent_id, team_id = locked.agent_id, locked.team_id
         if versions is None:
-            versions = list_pinned_versions(invitation.pk)
+            versions = list_pinned_versions(invitation.pk, links=locked.links)
         submission = parse_submission(versions, data)
         if submission.errors:
             raise SurveyError(
@@ -295,7 +303,7 @@ def submit_response(
             SurveyResponse.objects.bulk_update(replaced, ["updated_at", "language"])
             SurveyAnswer.objects.filter(response__in=replaced).delete()
             SurveyTextAnswer.objects.filter(response__in=replaced).delete()
-        items = _order_items(invitation) if created else []
+        items = _order_items(invitation, locked) if created else []
         # The writes below need no answer back: sent together, one round trip on PostgreSQL.
         with sqlrows.pipeline():
             if created:
@@ -326,13 +334,36 @@ def submit_response(
         return written
 
 
+def _with_arrays() -> bool:
+    """PostgreSQL reads the invitation's version links and order lines in the lock's own
+    query, as arrays; the other databases (SQLite, in the same process: no round trip to
+    save) read them apart."""
+    return connections["default"].vendor == "postgresql"
+
+
 @sqlrows.once
 def _lock_sql() -> str:
-    """The invitation (locked on databases that lock rows) with its case's agent and team."""
+    """The invitation (locked on databases that lock rows) with its case's agent and team;
+    on PostgreSQL also its version links, its case's order lines and its order's lines."""
     invitation = sqlrows.columns(Invitation, "i")
     col, tab = sqlrows.column, sqlrows.table
+    arrays = ""
+    if _with_arrays():
+        case_items = (
+            f"ARRAY(SELECT {col(CaseItem, 'ci', 'order_item')} FROM {tab(CaseItem, 'ci')} "
+            f"WHERE {col(CaseItem, 'ci', 'case')} = {col(Invitation, 'i', 'case')} "
+            f"ORDER BY {col(CaseItem, 'ci', 'id')})"
+        )
+        order_items = (
+            f"ARRAY(SELECT {col(OrderItem, 'oi', 'id')} FROM {tab(OrderItem, 'oi')} "
+            f"WHERE {col(OrderItem, 'oi', 'order')} = {col(Invitation, 'i', 'order')} "
+            f"ORDER BY {col(OrderItem, 'oi', 'id')})"
+        )
+        links = links_subqueries(col(Invitation, "i", "id"))
+        arrays = ", " + ", ".join([case_items, order_items, *links])
     sql = (
-        f"SELECT {invitation.sql}, {col(Case, 'c', 'assignee_username')}, {col(Case, 'c', 'team')} "
+        f"SELECT {invitation.sql}, {col(Case, 'c', 'assignee_username')}, {col(Case, 'c', 'team')}"
+        f"{arrays} "
         f"FROM {tab(Invitation, 'i')} LEFT JOIN {tab(Case, 'c')} "
         f"ON {col(Case, 'c', 'case_id')} = {col(Invitation, 'i', 'case')} "
         f"WHERE {col(Invitation, 'i', 'id')} = %s"
@@ -354,17 +385,45 @@ def _answered_sql() -> str:
     )
 
 
-def _lock_invitation(invitation_id: int) -> tuple[Invitation | None, str | None, str | None]:
-    """The invitation locked for this transaction, and the username and team of its case's
-    agent now (``None`` without a case); one hand-written query (``manyi.desk.sqlrows``)."""
+@dataclass(frozen=True)
+class _Locked:
+    """An invitation locked for the transaction and what the lock's query read with it."""
+
+    invitation: Invitation | None
+    #: The username and team of its case's agent now (``None`` without a case).
+    agent_id: str | None = None
+    team_id: str | None = None
+    #: Read in the same query where it could be (PostgreSQL), else ``None``: the order item
+    #: ids of its case's lines and of its order's lines, and its version links (the columns
+    #: of ``selectors.LINK_COLUMNS``).
+    case_items: list[int] | None = None
+    order_items: list[int] | None = None
+    links: list[list[Any]] | None = None
+
+
+def _lock_invitation(invitation_id: int) -> _Locked:
+    """The invitation locked for this transaction, with its case's agent and team; one
+    hand-written query (``manyi.desk.sqlrows``)."""
     rows = sqlrows.fetch(_lock_sql(), [invitation_id])
     if not rows:
-        return None, None, None
+        return _Locked(None)
     cols = sqlrows.columns(Invitation, "i")
-    invitation = cols.build(rows[0])
+    row = rows[0]
+    invitation = cols.build(row)
     assert isinstance(invitation, Invitation)
-    agent_id, team_id = rows[0][cols.width :]
-    return invitation, agent_id, team_id
+    agent_id, team_id = row[cols.width : cols.width + 2]
+    rest = row[cols.width + 2 :]
+    if not rest:
+        return _Locked(invitation, agent_id, team_id)
+    case_items, order_items, *links = rest
+    return _Locked(
+        invitation,
+        agent_id,
+        team_id,
+        [int(i) for i in case_items],
+        [int(i) for i in order_items],
+        [list(column) for column in links],
+    )
 
 
 def _responses_of(invitation_id: int) -> list[SurveyResponse]:
@@ -391,13 +450,18 @@ def _order_items_sql() -> str:
     )
 
 
-def _order_items(invitation: Invitation) -> list[int]:
-    """The lines the survey is about: the case's items, else every line of the order."""
+def _order_items(invitation: Invitation, locked: _Locked) -> list[int]:
+    """The lines the survey is about: the case's items, else every line of the order (as
+    the lock's query read them, or read now)."""
     if invitation.case_id is not None:
-        lines = [int(r[0]) for r in sqlrows.fetch(_case_items_sql(), [invitation.case_id])]
+        lines = locked.case_items
+        if lines is None:
+            lines = [int(r[0]) for r in sqlrows.fetch(_case_items_sql(), [invitation.case_id])]
         if lines:
             return lines
     if invitation.order_id is not None:
+        if locked.order_items is not None:
+            return locked.order_items
         return [int(r[0]) for r in sqlrows.fetch(_order_items_sql(), [invitation.order_id])]
     return []
 

@@ -8,6 +8,7 @@ closed one a 410, both with a short friendly page that names no case, order or c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,15 +21,21 @@ from manyi.desk.surveys.errors import SurveyError, SurveyErrorCode
 from manyi.desk.surveys.forms import ErrorLink, layout_page
 from manyi.desk.surveys.links import make_opt_out_token, read_opt_out_token, read_survey_token
 from manyi.desk.surveys.models import Invitation, Trigger
-from manyi.desk.surveys.selectors import get_settings, get_survey_page, is_open
+from manyi.desk.surveys.selectors import SurveyPage, get_settings, get_survey_page, is_open
 from manyi.desk.surveys.services import opt_out, submit_response
 
 LANGUAGES = ("zh-hans", "en")
 
 
-def _language(request: HttpRequest, default: str) -> str:
+def _asked_language(request: HttpRequest) -> str | None:
+    """The language the request asks for (``?lang=`` or the form's ``lang``), if one we have."""
     asked = request.GET.get("lang") or request.POST.get("lang") or ""
-    if asked in LANGUAGES:
+    return asked if asked in LANGUAGES else None
+
+
+def _language(request: HttpRequest, default: str) -> str:
+    asked = _asked_language(request)
+    if asked:
         return asked
     return default if default in LANGUAGES else LANGUAGES[0]
 
@@ -75,6 +82,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     check = read_survey_token(token, link_days=get_settings().link_days)
     if check.invitation_id is None:
         return _problem(request, check.problem or "invalid")
+    if request.method == "POST" and _asked_language(request):
+        return _submit(request, token, check.invitation_id, now)
     # A POST shows the form again only when it fails, with what was sent: the stored answers
     # are not needed then.
     page = get_survey_page(check.invitation_id, with_answers=request.method != "POST")
@@ -104,6 +113,40 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             values = request.POST
         else:
             return HttpResponseRedirect(reverse("surveys:thanks", args=[token]) + f"?lang={lang}")
+    return _form(request, page, lang, values, errors, general)
+
+
+def _submit(request: HttpRequest, token: str, invitation_id: int, now: datetime) -> HttpResponse:
+    """A form sent in a known language: the answers go straight to :func:`submit_response`,
+    which locks the invitation and checks that it is open; the page is read only when the
+    form has to be shown again (or the survey turns out closed). The form always sends its
+    language, so this is every customer's path; a request without one takes the general
+    path, which reads the page first for the invitation's language."""
+    lang = _asked_language(request) or LANGUAGES[0]
+    try:
+        with translation.override(lang):  # the messages are in the page's language
+            submit_response(invitation_id, request.POST, language=lang, now=now)
+    except SurveyError as exc:
+        page = get_survey_page(invitation_id, with_answers=False)
+        if exc.code == SurveyErrorCode.NOT_FOUND or page is None:
+            return _problem(request, "invalid", lang)
+        if exc.code == SurveyErrorCode.CLOSED:
+            return _closed(request, page.invitation, lang)
+        general = [] if exc.fields else [ErrorLink("", "", exc.message)]
+        return _form(request, page, lang, request.POST, exc.fields, general)
+    return HttpResponseRedirect(reverse("surveys:thanks", args=[token]) + f"?lang={lang}")
+
+
+def _form(
+    request: HttpRequest,
+    page: SurveyPage,
+    lang: str,
+    values: Mapping[str, Any],
+    errors: dict[str, str],
+    general: list[ErrorLink],
+) -> HttpResponse:
+    """The survey form, with the answers in ``values`` and what is wrong with them."""
+    invitation = page.invitation
     with translation.override(lang):
         blocks, summary = layout_page(page.versions, lang, values, errors)
     return _render(
