@@ -27,6 +27,13 @@ import numpy as np
 import numpy.typing as npt
 
 from manyi.text.features import FeatureSpec, extract_features
+from manyi.text.lexicon import (
+    LEXICON_LANGUAGES,
+    Stack,
+    fit_stack,
+    lexicon_features,
+    lexicon_tables,
+)
 from manyi.text.network import Network, NetworkSpec, fit_network
 from manyi.text.normalize import NORMALIZER_VERSION, normalize_text
 from manyi.text.vectorize import FeatureIndex, IntArray, string_columns
@@ -72,6 +79,11 @@ class SentimentModel:
         If given, also fit a one-hidden-layer network on the same TF-IDF vector
         (:mod:`manyi.text.network`) and average its logit with the linear model's, with
         weight ``network.weight``. ``None``: the linear model alone.
+    lexicon : bool
+        If true (en and pt only), also compute nine valence figures per review from the
+        shipped valence lexicon (:mod:`manyi.text.lexicon`) and combine them with the linear
+        logit in a small logistic regression (the *stack*), fitted on the linear model's
+        5-fold out-of-fold logits on the training data.
 
     Attributes
     ----------
@@ -84,12 +96,19 @@ class SentimentModel:
     network_ : Network or None
         The neural partner (its output layer already multiplied by its weight in the
         average, as ``coef_`` and ``intercept_`` are by theirs), or ``None``.
+    stack_ : Stack or None
+        The lexicon stack (its intercept includes the threshold), or ``None``.
+    lexicon_valence_, lexicon_kind_ : ndarray or None
+        Valence and kind of every vocabulary column for the lexicon figures, or ``None``.
     feature_index_ : FeatureIndex or None
         The vocabulary indexed for the vectorised feature look-up
         (:mod:`manyi.text.vectorize`); ``None`` where it does not fit, and prediction then
         spells the n-grams out as strings (the same result, slower).
     threshold_ : float
         The threshold chosen on the raw probability (0.5 unless ``threshold="cv"``).
+    cv_macro_f1_ : float
+        With ``threshold="cv"``: the macro-F1 of the 5-fold out-of-fold scores at that
+        threshold (the figure the settings were compared by).
     metadata_ : dict
         For loaded models: the JSON metadata (data, split, held-out metrics).
 
@@ -112,6 +131,7 @@ class SentimentModel:
         plain_C: float | None = None,  # noqa: N803 - see C
         threshold: float | Literal["cv"] = 0.5,
         network: NetworkSpec | None = None,
+        lexicon: bool = False,
     ) -> None:
         self.lang = lang
         self.features = features
@@ -121,8 +141,14 @@ class SentimentModel:
         self.plain_C = plain_C
         self.threshold = threshold
         self.network = network
+        self.lexicon = lexicon
 
     metadata_: dict[str, Any]
+    intercept_: float
+    stack_: Stack | None
+    lexicon_valence_: FloatArray | None
+    lexicon_kind_: npt.NDArray[np.int8] | None
+    cv_macro_f1_: float
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters (scikit-learn's ``clone`` uses them)."""
@@ -135,6 +161,7 @@ class SentimentModel:
             "plain_C": self.plain_C,
             "threshold": self.threshold,
             "network": self.network,
+            "lexicon": self.lexicon,
         }
 
     def set_params(self, **params: Any) -> SentimentModel:
@@ -166,19 +193,61 @@ class SentimentModel:
             raise ValueError("both classes are needed to fit a sentiment model")
         if self.threshold != "cv" and not 0.0 < float(self.threshold) < 1.0:
             raise ValueError(f"threshold must be in (0, 1) or 'cv', not {self.threshold!r}")
+        if self.lexicon and self.lang not in LEXICON_LANGUAGES:
+            raise ValueError(
+                f"no valence lexicon for {self.lang!r}; lexicon=True needs one of "
+                f"{LEXICON_LANGUAGES}"
+            )
         docs = [normalize_text(t) for t in texts]
-        threshold = 0.5 if self.threshold == "cv" else float(self.threshold)
-        if self.threshold == "cv":
-            threshold = self._cv_threshold(docs, labels)
+        oof = self._oof_logits(docs, labels) if self.threshold == "cv" or self.lexicon else None
         vocabulary, idf, coef, intercept, network = self._fit_arrays(docs, labels)
         self.vocabulary_ = vocabulary
         self.network_ = network
         self.feature_index_ = FeatureIndex.build(vocabulary, self.features)
         self.idf_ = idf
         self.coef_ = coef
+        self.stack_ = None
+        self.lexicon_valence_ = None
+        self.lexicon_kind_ = None
+        scores = oof
+        if self.lexicon:
+            assert oof is not None
+            scores = self._fit_stack(docs, labels, oof)
+        threshold = 0.5 if self.threshold == "cv" else float(self.threshold)
+        if self.threshold == "cv":
+            assert scores is not None
+            threshold = _best_threshold(labels, _sigmoid(scores))
+            self.cv_macro_f1_ = _macro_f1(labels, (_sigmoid(scores) >= threshold).astype(np.int64))
         self.threshold_ = threshold
-        self.intercept_ = intercept - math.log(threshold / (1.0 - threshold))
+        shift = math.log(threshold / (1.0 - threshold))
+        if self.stack_ is not None:
+            self.intercept_ = intercept
+            self.stack_.intercept -= shift
+        else:
+            self.intercept_ = intercept - shift
         return self
+
+    def _fit_stack(
+        self, docs: list[str], labels: npt.NDArray[np.int64], oof: FloatArray
+    ) -> FloatArray:
+        """Fit the lexicon stack on the out-of-fold logits; return its own out-of-fold logits.
+
+        The stack's figures come from the final vocabulary (they are unsupervised); its
+        out-of-fold logits, for the threshold, refit it on the same 5 folds as the linear model.
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        valence, kind = lexicon_tables(self.lang, self.vocabulary_, self.features)
+        rows, cols = _columns(docs, self.features, self.vocabulary_, self.feature_index_)
+        figures = lexicon_features(rows, cols, len(docs), valence, kind)
+        self.lexicon_valence_, self.lexicon_kind_ = valence, kind
+        self.stack_ = fit_stack(oof, figures, labels)
+        stacked = np.zeros(len(docs))
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=8)
+        for train_idx, test_idx in folds.split(np.zeros(len(labels)), labels):
+            part = fit_stack(oof[train_idx], figures[train_idx], labels[train_idx])
+            stacked[test_idx] = part.logits(oof[test_idx], figures[test_idx])
+        return stacked
 
     def _fit_arrays(
         self, docs: list[str], labels: npt.NDArray[np.int64]
@@ -217,7 +286,8 @@ class SentimentModel:
         vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
         return vocabulary, np.asarray(vectorizer.idf_), coef, intercept, network
 
-    def _cv_threshold(self, docs: list[str], labels: npt.NDArray[np.int64]) -> float:
+    def _oof_logits(self, docs: list[str], labels: npt.NDArray[np.int64]) -> FloatArray:
+        """The linear model's logits from 5-fold cross-validation on the training data."""
         from sklearn.model_selection import StratifiedKFold
 
         oof = np.zeros(len(docs))
@@ -230,12 +300,10 @@ class SentimentModel:
             rows, cols = _columns(
                 test_docs, self.features, vocab, FeatureIndex.build(vocab, self.features)
             )
-            oof[test_idx] = _probabilities(
+            oof[test_idx] = _logits(
                 rows, cols, len(test_docs), idf, coef, intercept, network=network
             )
-        grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-        scores = [_macro_f1(labels, (oof >= t).astype(np.int64)) for t in grid]
-        return float(grid[int(np.argmax(scores))])
+        return oof
 
     # -- prediction -----------------------------------------------------------------------
     def predict_proba(self, texts: Iterable[object]) -> FloatArray:
@@ -262,6 +330,8 @@ class SentimentModel:
 
     def probabilities_of_columns(self, rows: IntArray, cols: IntArray, n_docs: int) -> FloatArray:
         """Probabilities from ``(rows, columns)`` of the known n-grams (either look-up path)."""
+        # models pickled before the network or the lexicon existed lack their attributes
+        stack = getattr(self, "stack_", None)
         return _probabilities(
             rows,
             cols,
@@ -269,8 +339,8 @@ class SentimentModel:
             self.idf_,
             self.coef_,
             self.intercept_,
-            # models pickled before the network existed have no network_
             network=getattr(self, "network_", None),
+            lexicon=None if stack is None else (stack, self.lexicon_valence_, self.lexicon_kind_),
         )
 
     def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
@@ -296,6 +366,9 @@ class SentimentModel:
         }
         if self.network_ is not None:
             arrays.update(self.network_.arrays())
+        if self.stack_ is not None:
+            arrays["lexicon_valence"] = np.asarray(self.lexicon_valence_, dtype=np.float32)
+            arrays["lexicon_kind"] = np.asarray(self.lexicon_kind_, dtype=np.int8)
         with npz_path.open("wb") as handle:
             np.savez_compressed(handle, **arrays)
         meta: dict[str, Any] = {
@@ -310,11 +383,14 @@ class SentimentModel:
                 "plain_C": self.plain_C,
                 "threshold": self.threshold,
                 "network": None if self.network is None else self.network.to_dict(),
+                "lexicon": self.lexicon,
             },
             "intercept": self.intercept_,
             "threshold": self.threshold_,
             "n_features": len(terms),
         }
+        if self.stack_ is not None:
+            meta["stack"] = self.stack_.to_dict()
         meta.update(metadata or {})
         json_path = directory / f"{self.lang}.json"
         json_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", "utf-8")
@@ -340,6 +416,7 @@ class SentimentModel:
             network=None
             if params.get("network") is None
             else NetworkSpec.from_dict(params["network"]),
+            lexicon=bool(params.get("lexicon", False)),
         )
         with np.load(npz) as arrays:
             terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
@@ -348,6 +425,13 @@ class SentimentModel:
             model.idf_ = arrays["idf"].astype(np.float64)
             model.coef_ = arrays["coef"].astype(np.float64)
             model.network_ = Network.from_arrays(arrays) if model.network is not None else None
+            model.stack_ = None
+            model.lexicon_valence_ = None
+            model.lexicon_kind_ = None
+            if model.lexicon:
+                model.stack_ = Stack.from_dict(meta["stack"])
+                model.lexicon_valence_ = arrays["lexicon_valence"].astype(np.float64)
+                model.lexicon_kind_ = arrays["lexicon_kind"]
         model.intercept_ = float(meta["intercept"])
         model.threshold_ = float(meta["threshold"])
         model.metadata_ = meta
@@ -378,6 +462,17 @@ def _nb_ratio(x: Any, labels: npt.NDArray[np.int64], alpha: float) -> FloatArray
     p = np.asarray(present[labels == 1].sum(axis=0)).ravel() + alpha
     q = np.asarray(present[labels == 0].sum(axis=0)).ravel() + alpha
     return np.asarray(np.log((p / p.sum()) / (q / q.sum())), dtype=np.float64)
+
+
+def _sigmoid(logit: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+
+
+def _best_threshold(labels: npt.NDArray[np.int64], p: FloatArray) -> float:
+    """The threshold on ``p`` (0.05 … 0.95 in steps of 0.01) with the best macro-F1."""
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    scores = [_macro_f1(labels, (p >= t).astype(np.int64)) for t in grid]
+    return float(grid[int(np.argmax(scores))])
 
 
 def _macro_f1(truth: npt.NDArray[np.int64], pred: npt.NDArray[np.int64]) -> float:
@@ -411,6 +506,24 @@ def _probabilities(
     intercept: float,
     *,
     network: Network | None = None,
+    lexicon: tuple[Stack, Any, Any] | None = None,
+) -> FloatArray:
+    """:func:`_logits` through the logistic."""
+    return _sigmoid(
+        _logits(rows, cols, n_docs, idf, coef, intercept, network=network, lexicon=lexicon)
+    )
+
+
+def _logits(
+    rows: IntArray,
+    cols: IntArray,
+    n_docs: int,
+    idf: FloatArray,
+    coef: FloatArray,
+    intercept: float,
+    *,
+    network: Network | None = None,
+    lexicon: tuple[Stack, Any, Any] | None = None,
 ) -> FloatArray:
     """Sublinear TF-IDF, L2-normalised, dotted with the coefficients, through the logistic.
 
@@ -418,11 +531,12 @@ def _probabilities(
     Equivalent to scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` followed by the linear
     model, without building the sparse matrix: the occurrences of the whole batch are counted
     at once with ``np.unique`` on ``row * n_features + column``. Documents without a known
-    n-gram get exactly 0.5. With a ``network``, its logit (from the same normalised vector) is
-    added to the linear one.
+    n-gram get exactly 0.5 (logit 0). With a ``network``, its logit (from the same normalised
+    vector) is added to the linear one; with a ``lexicon`` (the stack and the columns' valence
+    and kind), the stack combines that logit with the lexicon figures.
     """
     if len(rows) == 0:
-        return np.full(n_docs, 0.5)
+        return np.zeros(n_docs)
     n_features = len(idf)
     keys, counts = np.unique(rows * n_features + cols, return_counts=True)
     row = keys // n_features
@@ -435,8 +549,10 @@ def _probabilities(
     linear = dot / safe_norm + intercept
     if network is not None:
         linear = linear + network.logits(row, col, weight / safe_norm[row], n_docs, n_features)
-    logit = np.where(has_features, linear, 0.0)
-    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+    if lexicon is not None:
+        stack, valence, kind = lexicon
+        linear = stack.logits(linear, lexicon_features(rows, cols, n_docs, valence, kind))
+    return np.asarray(np.where(has_features, linear, 0.0), dtype=np.float64)
 
 
 def three_way(p_positive: float, band: tuple[float, float] = NEUTRAL_BAND) -> str:

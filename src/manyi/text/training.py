@@ -35,6 +35,7 @@ MODEL_SETTINGS: dict[str, dict[str, Any]] = {
         "C": 4.0,
         "plain_C": 30.0,
         "threshold": "cv",
+        "lexicon": True,
     },
     "pt": {
         "features": FeatureSpec(
@@ -44,6 +45,7 @@ MODEL_SETTINGS: dict[str, dict[str, Any]] = {
         "C": 4.0,
         "plain_C": None,
         "threshold": "cv",
+        "lexicon": True,
     },
 }
 
@@ -112,6 +114,7 @@ def build_model(lang: str) -> SentimentModel:
         plain_C=settings["plain_C"],
         threshold=settings["threshold"],
         network=settings.get("network"),
+        lexicon=settings.get("lexicon", False),
     )
 
 
@@ -149,6 +152,9 @@ def train_language(lang: str, data_dir: Path, out_dir: Path) -> dict[str, Any]:
             "rule": f"per stratum, smallest blake2b('{HOLDOUT_SALT}' + normalised text)",
         },
         "holdout_metrics": metrics.to_dict(),
+        "cv_macro_f1": None
+        if getattr(model, "cv_macro_f1_", None) is None
+        else round(model.cv_macro_f1_, 4),
         "fit_seconds": round(fit_seconds, 1),
         "holdout_reviews_per_second": round(len(held) / max(predict_seconds, 1e-9)),
     }

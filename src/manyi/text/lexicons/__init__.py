@@ -1,4 +1,6 @@
 """Curated data files: aspect lexicons (``aspects_<lang>.yaml``), the jieba e-commerce user
-dictionary (``userdict_zh.txt``) and the language profiles (``language_profiles.json``)."""
+dictionary (``userdict_zh.txt``), the language profiles (``language_profiles.json``) and the
+valence lexicons of the English and Portuguese sentiment stacks (``valence_<lang>.txt``, from
+VADER and LeIA, MIT; see ``valence_NOTICE.md``)."""
 
 from __future__ import annotations
