@@ -306,6 +306,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=1000,
+        help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
+    )
     parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
     parser.add_argument(
         "--create-rate", type=float, default=200.0, help="offered creates/s of the paced phase"
@@ -329,7 +335,15 @@ def main() -> None:
     setup = prepare(database_url, home)
     setup["speed_before"] = host_speed()
     port = free_port()
-    server = start_server(database_url, home, port, args.workers, args.threads, args.worker_class)
+    server = start_server(
+        database_url,
+        home,
+        port,
+        args.workers,
+        args.threads,
+        args.worker_class,
+        worker_connections=args.worker_connections,
+    )
     try:
         common = {
             "port": port,

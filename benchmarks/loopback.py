@@ -39,6 +39,7 @@ def start_server(
     workers: int,
     threads: int,
     worker_class: str = "gthread",
+    worker_connections: int = 1000,
 ) -> subprocess.Popen[bytes]:
     """gunicorn on ``127.0.0.1:port``, once it accepts: ``gthread`` workers (keep-alive
     connections, each served by the worker that accepted it) or ``sync`` ones (one request per
@@ -58,6 +59,10 @@ def start_server(
             str(threads),
             "--keep-alive",
             "30",
+            # gthread: a worker with this many connections stops accepting more, so the
+            # others take the rest (gunicorn's default is 1000).
+            "--worker-connections",
+            str(worker_connections),
             "--log-level",
             "warning",
         ],

@@ -482,6 +482,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=1000,
+        help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
+    )
+    parser.add_argument(
         "--invitations",
         type=int,
         default=None,
@@ -506,7 +512,14 @@ def main() -> None:
     setup["speed_before"] = host_speed()
     tokens: list[str] = setup["tokens"]
     port = free_port()
-    server = start_server(database_url, home, port, args.workers, args.threads)
+    server = start_server(
+        database_url,
+        home,
+        port,
+        args.workers,
+        args.threads,
+        worker_connections=args.worker_connections,
+    )
     try:
         wait_until_serving(port, args.clients)
         # Warm-up on invitations of its own: connections, imports, template caches.
