@@ -12,6 +12,7 @@ import math
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -24,11 +25,11 @@ MAX_INT = 2**31 - 1
 def check_text(value: str) -> str:
     """Refuse text the database cannot store (NUL, lone surrogates)."""
     if "\x00" in value:
-        raise ValueError("Text cannot contain NUL characters.")
+        raise ValueError(_("Text cannot contain NUL characters."))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("Text must be valid Unicode (it has a lone surrogate).") from None
+        raise ValueError(_("Text must be valid Unicode (it has a lone surrogate).")) from None
     return value
 
 
@@ -36,11 +37,11 @@ def check_json(value: Any, *, depth: int = 0) -> Any:
     """Refuse JSON the database cannot store: NUL or lone surrogates in strings (keys too),
     non-finite numbers, nesting deeper than 10."""
     if depth > 10:
-        raise ValueError("Nested too deeply (at most 10 levels).")
+        raise ValueError(_("Nested too deeply (at most 10 levels)."))
     if isinstance(value, str):
         return check_text(value)
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("Numbers must be finite.")
+        raise ValueError(_("Numbers must be finite."))
     if isinstance(value, dict):
         for key, item in value.items():
             check_text(str(key))
@@ -57,7 +58,7 @@ def one_of(values: tuple[str, ...]) -> AfterValidator:
 
     def check(value: str) -> str:
         if value not in values:
-            raise ValueError(f"Use one of: {', '.join(values)}.")
+            raise ValueError(_("Use one of: %(values)s.") % {"values": ", ".join(values)})
         return value
 
     return AfterValidator(check)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from django.utils.translation import gettext as _
+
 #: How far the signed timestamp may lie from the receiver's clock, either way.
 TOLERANCE_SECONDS = 300
 HEADER = "X-Manyi-Signature"
@@ -53,7 +55,9 @@ def verify(
     ``now``; otherwise raise :class:`SignatureError` (``missing_signature``,
     ``bad_signature`` or ``stale_signature``)."""
     if not header:
-        raise SignatureError("missing_signature", f"Send the {HEADER} header.")
+        raise SignatureError(
+            "missing_signature", _("Send the %(header)s header.") % {"header": HEADER}
+        )
     timestamp: int | None = None
     candidates: list[str] = []
     for part in header.split(","):
@@ -64,7 +68,9 @@ def verify(
             candidates.append(value)
     if timestamp is None or not candidates:
         raise SignatureError(
-            "bad_signature", f"{HEADER} must look like t=<unix seconds>,v1=<hex HMAC-SHA256>."
+            "bad_signature",
+            _("%(header)s must look like t=<unix seconds>,v1=<hex HMAC-SHA256>.")
+            % {"header": HEADER},
         )
     expected = compute(body, secret, timestamp)
     # compare_digest on bytes: constant time whatever the candidate holds (ASCII or not).
@@ -72,11 +78,14 @@ def verify(
         hmac.compare_digest(expected.encode("ascii"), c.encode("utf-8", "replace"))
         for c in candidates
     ):
-        raise SignatureError("bad_signature", "The signature does not match the body.")
+        raise SignatureError("bad_signature", _("The signature does not match the body."))
     # Checked after the signature, so only a holder of the secret learns about the clock.
     if abs(now - timestamp) > tolerance:
         raise SignatureError(
             "stale_signature",
-            f"The signed timestamp is more than {tolerance} seconds from the receiver's clock;"
-            " a replayed or delayed request is refused.",
+            _(
+                "The signed timestamp is more than %(seconds)s seconds from the receiver's"
+                " clock; a replayed or delayed request is refused."
+            )
+            % {"seconds": tolerance},
         )

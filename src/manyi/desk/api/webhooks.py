@@ -66,9 +66,11 @@ class OrderEventIn(Input):
     def _data(cls, value: dict[str, Any]) -> dict[str, Any]:
         reserved = sorted(RESERVED_DATA_KEYS & set(value))
         if reserved:
-            raise ValueError(f"These keys are reserved: {', '.join(reserved)}.")
+            raise ValueError(
+                _("These keys are reserved: %(keys)s.") % {"keys": ", ".join(reserved)}
+            )
         if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > MAX_DATA_BYTES:
-            raise ValueError(f"Keep data under {MAX_DATA_BYTES // 1024} KB.")
+            raise ValueError(_("Keep data under %(kb)s KB.") % {"kb": MAX_DATA_BYTES // 1024})
         return value
 
 

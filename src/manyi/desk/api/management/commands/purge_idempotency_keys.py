@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from manyi.desk.api.idempotency import KEY_TTL, purge_expired_keys
 
@@ -17,4 +18,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         deleted = purge_expired_keys()
-        self.stdout.write(f"Deleted {deleted} expired idempotency keys.")
+        self.stdout.write(
+            ngettext(
+                "Deleted %(count)d expired idempotency key.",
+                "Deleted %(count)d expired idempotency keys.",
+                deleted,
+            )
+            % {"count": deleted}
+        )
