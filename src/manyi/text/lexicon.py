@@ -147,8 +147,12 @@ def lexicon_features(
     >>> round(float(f[0, 0]), 4), float(f[0, 5])
     (1.097, 0.3333333333333333)
     """
+    # only plain words, rated marked words and exclamation runs count (kind > 0): a minority
+    # of the occurrences, so the sums below run on the few that matter (same order, same sums)
     k = kind[cols]
-    v = valence[cols]
+    counted = np.flatnonzero(k)
+    rows, k = rows[counted], k[counted]
+    v = valence[cols[counted]]
     ones = np.ones(len(rows))
 
     def total(mask: npt.NDArray[np.bool_], weights: FloatArray) -> FloatArray:
