@@ -304,12 +304,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument(
         "--worker-connections",
         type=int,
-        default=1000,
+        default=5,
         help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
     )
     parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
@@ -425,7 +425,8 @@ def report(
 
 {args.clients} concurrent clients in {args.processes} client processes on loopback, each on its
 own keep-alive connection, against gunicorn ({args.workers} workers × {args.threads} threads,
-`gthread`) on a throwaway PostgreSQL 15 cluster (`fsync=off`, `synchronous_commit=off`: the
+`gthread`, at most {args.worker_connections} connections per worker) on a throwaway PostgreSQL 15
+cluster (`fsync=off`, `synchronous_commit=off`: the
 harness's settings), on a {os.cpu_count()}-core machine
 ({platform.processor() or platform.machine()}; load average {load:.1f} at the end of the run);
 clients and server share the cores. Each phase runs {args.seconds:.0f} s after a 3 s warm-up;
@@ -450,11 +451,16 @@ Two kinds of phase:
 
 Transitions: each created case is triaged once — a read of its version, then the transition
 with `expected_version`; the row's latency is the POST alone. "Connections" is how many of the
-clients' keep-alive connections each gunicorn worker held halfway through the phase: a
-`gthread` worker keeps a connection where it was accepted, and the split is uneven. With
-more worker processes than cores a crowded worker is not held to one core by its GIL: the
-operating system gives it the time the others leave (with 2 workers, a 19/13 split made the
-busier one the bottleneck at 500 reads/s).
+clients' keep-alive connections each gunicorn worker held halfway through the phase. A
+`gthread` worker keeps a connection where it was accepted; without a cap the split was
+uneven (16 / 8 / 5 / 3 and once 22 / 6 / 2 / 2 over 4 workers), and the crowded worker,
+held to one core at a time by its GIL, was the bottleneck. `--worker-connections` caps it:
+a worker that holds that many stops accepting and the others take the rest. One thread per
+worker: with four, a thread coming back from the database waited for the GIL behind the
+others (a profile of the workers under load found a quarter of the samples in the write of
+the response headers, waiting to run again); eight single-threaded workers answered about
+a fifth more reads per second than four with four threads, relative to the machine's speed
+at the time (`--workers`, `--threads`, `--worker-connections` to compare).
 
 | phase | offered | requests | errors | per second | p50 ms | p95 ms | p99 ms | connections |
 |---|---|---:|---:|---:|---:|---:|---:|---|
@@ -475,8 +481,13 @@ statements are prepared once per connection (server-side binding: the server's C
 case read fell from about 260 to 60 µs), Django's per-request health check looks at the
 connection's socket instead of sending `SELECT 1` (`manyi.desk.config.postgresql`), and a
 case opened inside the API's transaction needs no savepoint. A read is now two round trips
-(token, case), a create eleven. What remains is Django's request handling, django-ninja's
-validation, psycopg, PostgreSQL and the client processes, all on the same two cores.
+(token, case), a create eleven. A call with a bearer token skips the middleware that serves
+a browser's session (`manyi.desk.config.wsgi`), the hand-written reads fill their model
+instances directly, and the API's URLs are tried first: in one process, alternating
+batches, a read's CPU fell from 1.84 to 1.63 ms (decision 0005, fourth addendum). What
+remains is Django's request handling, django-ninja's validation, psycopg, PostgreSQL and the
+client processes, all on the same two cores; gunicorn's workers took about three quarters
+of the CPU during the phases.
 """
     print(text)
     for r in (*capacity, *paced):

@@ -479,12 +479,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument(
         "--worker-connections",
         type=int,
-        default=1000,
+        default=5,
         help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
     )
     parser.add_argument(
@@ -617,8 +617,9 @@ def report(
 {args.clients} concurrent clients in {args.processes} client processes on loopback, each a
 browser without JavaScript on its own keep-alive connection: GET the survey page, POST the
 form with its CSRF token and cookie, follow the redirect to the thank-you page. Server:
-gunicorn ({args.workers} workers × {args.threads} threads, `gthread`) on a throwaway PostgreSQL
-15 cluster (`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
+gunicorn ({args.workers} workers × {args.threads} threads, `gthread`, at most
+{args.worker_connections} connections per worker) on a throwaway PostgreSQL 15 cluster
+(`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
 {os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
 {os.getloadavg()[0]:.1f} at the end of the run);
 clients and server share the cores; the clients are a lean keep-alive HTTP/1.1 client
@@ -656,14 +657,17 @@ holds 3 numeric answers and every NPS response 1 number and 1 comment:
 (difference {edit["submitted"] - edits_seen}).
 
 Target (issue 6): ≥ 300 survey submissions/s at 32 clients with p95 ≤ 100 ms, nothing lost.
-What limits it: the CPU. A submission is 3 reads, the invitation's lock and its order lines,
-then its writes (responses, their order lines, answers, text answers, `answered_at`) sent to
-PostgreSQL together in one pipeline (`sqlrows.pipeline`); every statement is hand-written
-(`manyi.desk.sqlrows`, decision 0005) and prepared once per connection. That is about 3 ms of
-Python and 1.3 ms of PostgreSQL per submission, measured in one process; clients, gunicorn and
-PostgreSQL share the two cores, which are saturated at the closed-loop rate above, and paced
-near that rate the queue grows. gunicorn runs more workers than there are cores: each
-`gthread` worker keeps a keep-alive connection where it was accepted, and the split is uneven.
+What limits it: the CPU. An accepted submission is four round trips to PostgreSQL: the
+settings (the link's lifetime), the invitation's lock, which on PostgreSQL also brings its
+version links and order lines, its writes (responses, their order lines, answers, text
+answers, `answered_at`) sent together in one pipeline (`sqlrows.pipeline`), and the commit;
+the page itself is read only when the form has to be shown again. Every statement is
+hand-written (`manyi.desk.sqlrows`, decision 0005) and prepared once per connection.
+Clients, gunicorn and PostgreSQL share the two cores, which are saturated at the
+closed-loop rate above, and paced near that rate the queue grows. gunicorn runs more
+single-threaded workers than there are cores, each holding at most
+`--worker-connections` keep-alive connections, so that no worker gets most of them (a
+`gthread` worker keeps a connection where it was accepted).
 """
     print(text)
     print(f"(prepared in {setup['prepare_seconds']:.0f} s)")

@@ -157,7 +157,8 @@ def main() -> None:
         "### All languages: manyi on the held-out parts",
         "",
         "Speeds as reviews per wall-clock second / per CPU second of the process (the second "
-        "is what one process does with a core to itself).",
+        "is what one process does with a core to itself). The en and pt models include the "
+        "valence-lexicon stack (`manyi.text.lexicon`, issue 8's fifth round).",
         "",
         "| language | n | accuracy | macro-F1 | recall neg / pos | sentiment reviews/s "
         "| full analyse reviews/s |",
