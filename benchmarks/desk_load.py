@@ -31,6 +31,7 @@ from typing import Any
 
 from loopback import (
     KeepAliveClient,
+    add_server_arguments,
     analyze,
     django_env,
     free_port,
@@ -304,14 +305,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
-    parser.add_argument(
-        "--worker-connections",
-        type=int,
-        default=5,
-        help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
-    )
+    add_server_arguments(parser)
     parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
     parser.add_argument(
         "--create-rate", type=float, default=200.0, help="offered creates/s of the paced phase"

@@ -3,6 +3,7 @@ serving the desk on PostgreSQL (``desk_load.py``, ``survey_load.py``)."""
 
 from __future__ import annotations
 
+import argparse
 import collections
 import os
 import re
@@ -30,6 +31,19 @@ def django_env(database_url: str, home: str) -> dict[str, str]:
         "MANYI_EMAIL_URL": "locmem://",
         "DJANGO_SETTINGS_MODULE": "manyi.desk.config.settings",
     }
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """The gunicorn options both load benchmarks take: eight single-threaded ``gthread``
+    workers holding at most five keep-alive connections each, unless told otherwise."""
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=5,
+        help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
+    )
 
 
 def start_server(
