@@ -413,12 +413,13 @@ def report(
     created = len(create["created"]) + len(paced_create["created"])
     lost = counts["cases"] - setup["cases_before"] - warm - created
     load = os.getloadavg()[0]
+    threads = f"{args.threads} thread" + ("s" if args.threads != 1 else "")
     text = f"""## After-sales desk under load (REST API, PostgreSQL, gunicorn)
 
 `python scripts/with_postgres.py -- .venv/bin/python benchmarks/desk_load.py`
 
 {args.clients} concurrent clients in {args.processes} client processes on loopback, each on its
-own keep-alive connection, against gunicorn ({args.workers} workers × {args.threads} threads,
+own keep-alive connection, against gunicorn ({args.workers} workers × {threads},
 `gthread`, at most {args.worker_connections} connections per worker) on a throwaway PostgreSQL 15
 cluster (`fsync=off`, `synchronous_commit=off`: the
 harness's settings), on a {os.cpu_count()}-core machine

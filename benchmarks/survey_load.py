@@ -604,6 +604,7 @@ def report(
     )
     both = counts["answered_with_responses"]
     shapes_note = "yes" if shapes_ok else f"no ({shapes})"
+    threads = f"{args.threads} thread" + ("s" if args.threads != 1 else "")
     text = f"""## Survey answers under load (public pages, PostgreSQL, gunicorn)
 
 `python scripts/with_postgres.py -- .venv/bin/python benchmarks/survey_load.py`
@@ -611,7 +612,7 @@ def report(
 {args.clients} concurrent clients in {args.processes} client processes on loopback, each a
 browser without JavaScript on its own keep-alive connection: GET the survey page, POST the
 form with its CSRF token and cookie, follow the redirect to the thank-you page. Server:
-gunicorn ({args.workers} workers × {args.threads} threads, `gthread`, at most
+gunicorn ({args.workers} workers × {threads}, `gthread`, at most
 {args.worker_connections} connections per worker) on a throwaway PostgreSQL 15 cluster
 (`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
 {os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
