@@ -8,7 +8,7 @@ all or nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -229,18 +229,15 @@ def submit_response(
     *,
     language: str | None = None,
     now: datetime | None = None,
-    versions: Sequence[InstrumentVersion] | None = None,
 ) -> list[SurveyResponse]:
     """Record the customer's answers to an open invitation, or replace the ones they gave.
 
     One response per instrument of the invitation; the agent and team of the case are copied
     on the first answer. ``language`` is the one the page was answered in (default: the
-    invitation's). ``versions`` are the invitation's pinned versions with their questions
-    (:func:`~manyi.desk.surveys.selectors.list_pinned_versions`) when the caller has read them
-    already: they are fixed when the invitation is issued and a published version never
-    changes, so they need not be read again under the lock. Raises :class:`SurveyError`:
-    ``NOT_FOUND``, ``CLOSED`` (expired or closed early: nothing changes any more), ``INVALID``
-    with messages per field. Nothing is written unless every answer is valid.
+    invitation's). The invitation's pinned versions come with the lock's query on
+    PostgreSQL (:func:`~manyi.desk.surveys.selectors.list_pinned_versions`). Raises
+    :class:`SurveyError`: ``NOT_FOUND``, ``CLOSED`` (expired or closed early: nothing changes
+    any more), ``INVALID`` with messages per field. Nothing is written unless every answer is valid.
 
     The writes are batched (one statement per table, whatever the number of instruments): the
     public page is the desk's busiest writer.
@@ -254,8 +251,7 @@ def submit_response(
         if not is_open(invitation, now):
             raise SurveyError(SurveyErrorCode.CLOSED, _("This survey is closed."))
         agent_id, team_id = locked.agent_id, locked.team_id
-        if versions is None:
-            versions = list_pinned_versions(invitation.pk, links=locked.links)
+        versions = list_pinned_versions(invitation.pk, links=locked.links)
         submission = parse_submission(versions, data)
         if submission.errors:
             raise SurveyError(

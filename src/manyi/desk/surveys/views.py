@@ -82,47 +82,31 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     check = read_survey_token(token, link_days=get_settings().link_days)
     if check.invitation_id is None:
         return _problem(request, check.problem or "invalid")
-    if request.method == "POST" and _asked_language(request):
-        return _submit(request, token, check.invitation_id, now)
-    # A POST shows the form again only when it fails, with what was sent: the stored answers
-    # are not needed then.
-    page = get_survey_page(check.invitation_id, with_answers=request.method != "POST")
+    if request.method == "POST":
+        lang = _asked_language(request)
+        if lang is None:  # a form without its language gets the invitation's
+            found = get_survey_page(check.invitation_id, with_answers=False)
+            if found is None:
+                return _problem(request, "invalid")
+            lang = _language(request, found.invitation.language)
+        return _submit(request, token, check.invitation_id, now, lang)
+    page = get_survey_page(check.invitation_id)
     if page is None:
         return _problem(request, "invalid")
     invitation = page.invitation
     lang = _language(request, invitation.language)
     if not is_open(invitation, now):
         return _closed(request, invitation, lang)
-    values: Mapping[str, Any] = page.values
-    errors: dict[str, str] = {}
-    general: list[ErrorLink] = []
-    if request.method == "POST":
-        try:
-            with translation.override(lang):  # the messages are in the page's language
-                submit_response(
-                    invitation.pk, request.POST, language=lang, now=now, versions=page.versions
-                )
-        except SurveyError as exc:
-            if exc.code == SurveyErrorCode.CLOSED:
-                return _closed(request, invitation, lang)
-            if exc.code == SurveyErrorCode.NOT_FOUND:
-                return _problem(request, "invalid", lang)
-            errors = exc.fields
-            if not errors:
-                general.append(ErrorLink("", "", exc.message))
-            values = request.POST
-        else:
-            return HttpResponseRedirect(reverse("surveys:thanks", args=[token]) + f"?lang={lang}")
-    return _form(request, page, lang, values, errors, general)
+    return _form(request, page, lang, page.values, {}, [])
 
 
-def _submit(request: HttpRequest, token: str, invitation_id: int, now: datetime) -> HttpResponse:
-    """A form sent in a known language: the answers go straight to :func:`submit_response`,
-    which locks the invitation and checks that it is open; the page is read only when the
-    form has to be shown again (or the survey turns out closed). The form always sends its
-    language, so this is every customer's path; a request without one takes the general
-    path, which reads the page first for the invitation's language."""
-    lang = _asked_language(request) or LANGUAGES[0]
+def _submit(
+    request: HttpRequest, token: str, invitation_id: int, now: datetime, lang: str
+) -> HttpResponse:
+    """The answers go straight to :func:`submit_response`, which locks the invitation and
+    checks that it is open; the page is read only when the form has to be shown again (or
+    the survey turns out closed). The page's form sends its language, so a customer's
+    submission reads no page at all."""
     try:
         with translation.override(lang):  # the messages are in the page's language
             submit_response(invitation_id, request.POST, language=lang, now=now)
