@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ from manyi.data.samples import sample_path
 from manyi.text import features, vectorize
 from manyi.text.corpora import read_corpus
 from manyi.text.features import FeatureSpec, extract_features
+from manyi.text.network import NetworkSpec
 from manyi.text.normalize import normalize_text
+from manyi.text.segment import WordBlockSpec
 from manyi.text.sentiment import LANGUAGES, SentimentModel, load_model
 from manyi.text.vectorize import FeatureIndex, string_columns
 
@@ -53,7 +56,8 @@ EDGE_TEXTS = [
 
 def _string_probabilities(model: SentimentModel, docs: list[str]) -> np.ndarray:
     rows, cols = string_columns(docs, model.features, model.vocabulary_)
-    return model.probabilities_of_columns(rows, cols, len(docs))
+    words = model.word_columns_of_strings(docs) if model.words is not None else None
+    return model.probabilities_of_columns(rows, cols, len(docs), word_columns=words)
 
 
 def _assert_same_columns(index: FeatureIndex, docs: list[str], model: SentimentModel) -> None:
@@ -169,3 +173,39 @@ def test_the_docstring_examples_of_the_look_up_and_the_features_run() -> None:
         result = doctest.testmod(module)
         assert result.attempted > 0
         assert result.failed == 0
+
+
+def test_a_word_block_model_is_the_same_on_both_paths_and_after_saving(tmp_path: Path) -> None:
+    # given a Chinese model with a word block, fitted on the bundled reviews
+    frame = pd.read_csv(sample_path("reviews_zh"))
+    texts, labels = frame["review"].tolist(), frame["label"].to_numpy()
+    words = WordBlockSpec(ngram=(1, 2), min_df=2, C=4.0, weight=0.4)
+    model = SentimentModel("zh", FeatureSpec(char=(1, 2)), min_df=2, C=2.0, words=words)
+    model.fit(texts, labels)
+    assert model.word_index_ is not None
+    # when the vectorised path, the string path and the saved-and-loaded model score
+    docs = [normalize_text(t) for t in [*texts, *EDGE_TEXTS]]
+    fast = model.predict_proba_normalized(docs)
+    slow = _string_probabilities(model, docs)
+    model.save(tmp_path)
+    loaded = SentimentModel.from_files(
+        tmp_path / "zh.npz", json.loads((tmp_path / "zh.json").read_text("utf-8"))
+    )
+    # then both paths agree exactly, and the files keep the model to float32 precision
+    assert np.array_equal(fast, slow)
+    assert loaded.words == words
+    np.testing.assert_allclose(loaded.predict_proba_normalized(docs), fast, rtol=1e-5)
+    # and the word block is a member: without it the scores differ
+    plain = SentimentModel("zh", FeatureSpec(char=(1, 2)), min_df=2, C=2.0).fit(texts, labels)
+    assert not np.allclose(plain.predict_proba_normalized(docs), fast)
+
+
+def test_a_word_block_and_a_network_do_not_go_together() -> None:
+    model = SentimentModel(
+        "zh",
+        FeatureSpec(char=(1, 2)),
+        words=WordBlockSpec(),
+        network=NetworkSpec(columns=10, hidden=2, alpha=1e-4, epochs=1, weight=0.2),
+    )
+    with pytest.raises(ValueError, match="word block or a network"):
+        model.fit(["很好", "很差"], [1, 0])

@@ -36,6 +36,7 @@ from manyi.text.lexicon import (
 )
 from manyi.text.network import Network, NetworkSpec, fit_network
 from manyi.text.normalize import NORMALIZER_VERSION, normalize_text
+from manyi.text.segment import WordBlockSpec, WordIndex, word_columns_of_strings, word_features
 from manyi.text.vectorize import FeatureIndex, IntArray, string_columns
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "pt")
@@ -44,6 +45,8 @@ FORMAT_VERSION = 1
 NEUTRAL_BAND: tuple[float, float] = (0.35, 0.65)
 
 FloatArray = npt.NDArray[np.float64]
+#: The word block's arrays: vocabulary, IDF weights, coefficients (times its weight).
+_WordArrays = tuple[dict[str, int], FloatArray, FloatArray]
 
 
 class ModelNotFittedError(RuntimeError):
@@ -84,6 +87,11 @@ class SentimentModel:
         shipped valence lexicon (:mod:`manyi.text.lexicon`) and combine them with the linear
         logit in a small logistic regression (the *stack*), fitted on the linear model's
         5-fold out-of-fold logits on the training data.
+    words : WordBlockSpec or None
+        If given (for Chinese), also fit an NB-weighted logistic regression on the word
+        n-grams of a dictionary segmentation (:mod:`manyi.text.segment`), normalised as a
+        block of its own, and average its logit with the n-gram model's with weight
+        ``words.weight``. Still linear: the two dot products are added. ``None``: no words.
 
     Attributes
     ----------
@@ -100,6 +108,11 @@ class SentimentModel:
         The lexicon stack (its intercept includes the threshold), or ``None``.
     lexicon_valence_, lexicon_kind_ : ndarray or None
         Valence and kind of every vocabulary column for the lexicon figures, or ``None``.
+    word_vocabulary_, word_idf_, word_coef_ : dict, ndarray, ndarray
+        The word block (its coefficients already times its weight); only with ``words``.
+    word_index_ : WordIndex or None
+        The word vocabulary indexed for the vectorised segmentation and look-up; ``None``
+        without ``words``.
     feature_index_ : FeatureIndex or None
         The vocabulary indexed for the vectorised feature look-up
         (:mod:`manyi.text.vectorize`); ``None`` where it does not fit, and prediction then
@@ -132,6 +145,7 @@ class SentimentModel:
         threshold: float | Literal["cv"] = 0.5,
         network: NetworkSpec | None = None,
         lexicon: bool = False,
+        words: WordBlockSpec | None = None,
     ) -> None:
         self.lang = lang
         self.features = features
@@ -142,6 +156,7 @@ class SentimentModel:
         self.threshold = threshold
         self.network = network
         self.lexicon = lexicon
+        self.words = words
 
     metadata_: dict[str, Any]
     intercept_: float
@@ -162,6 +177,7 @@ class SentimentModel:
             "threshold": self.threshold,
             "network": self.network,
             "lexicon": self.lexicon,
+            "words": self.words,
         }
 
     def set_params(self, **params: Any) -> SentimentModel:
@@ -198,11 +214,14 @@ class SentimentModel:
                 f"no valence lexicon for {self.lang!r}; lexicon=True needs one of "
                 f"{LEXICON_LANGUAGES}"
             )
+        if self.words is not None and self.network is not None:
+            raise ValueError("a model has either a word block or a network partner, not both")
         docs = [normalize_text(t) for t in texts]
         oof = self._oof_logits(docs, labels) if self.threshold == "cv" or self.lexicon else None
-        vocabulary, idf, coef, intercept, network = self._fit_arrays(docs, labels)
+        vocabulary, idf, coef, intercept, network, words = self._fit_arrays(docs, labels)
         self.vocabulary_ = vocabulary
         self.network_ = network
+        self._set_word_block(words)
         self.feature_index_ = FeatureIndex.build(vocabulary, self.features)
         self.idf_ = idf
         self.coef_ = coef
@@ -249,9 +268,20 @@ class SentimentModel:
             stacked[test_idx] = part.logits(oof[test_idx], figures[test_idx])
         return stacked
 
+    def _set_word_block(self, words: _WordArrays | None) -> None:
+        if words is None:
+            self.word_vocabulary_ = None
+            self.word_idf_ = None
+            self.word_coef_ = None
+            self.word_index_ = None
+            return
+        assert self.words is not None
+        self.word_vocabulary_, self.word_idf_, self.word_coef_ = words
+        self.word_index_ = WordIndex(self.word_vocabulary_, self.words.ngram)
+
     def _fit_arrays(
         self, docs: list[str], labels: npt.NDArray[np.int64]
-    ) -> tuple[dict[str, int], FloatArray, FloatArray, float, Network | None]:
+    ) -> tuple[dict[str, int], FloatArray, FloatArray, float, Network | None, _WordArrays | None]:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         spec = self.features
@@ -283,8 +313,18 @@ class SentimentModel:
             network.b2 = float(np.float32(network.b2 * share))
             coef = coef * (1.0 - share)
             intercept = intercept * (1.0 - share)
+        words = None
+        if self.words is not None:
+            # the average's weights are folded into the arrays, as for the network
+            share = self.words.weight
+            word_vocabulary, word_idf, word_coef, word_intercept = _fit_word_block(
+                docs, labels, self.words
+            )
+            words = (word_vocabulary, word_idf, word_coef * share)
+            coef = coef * (1.0 - share)
+            intercept = intercept * (1.0 - share) + word_intercept * share
         vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
-        return vocabulary, np.asarray(vectorizer.idf_), coef, intercept, network
+        return vocabulary, np.asarray(vectorizer.idf_), coef, intercept, network, words
 
     def _oof_logits(self, docs: list[str], labels: npt.NDArray[np.int64]) -> FloatArray:
         """The linear model's logits from 5-fold cross-validation on the training data."""
@@ -293,15 +333,21 @@ class SentimentModel:
         oof = np.zeros(len(docs))
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=8)
         for train_idx, test_idx in folds.split(np.zeros(len(labels)), labels):
-            vocab, idf, coef, intercept, network = self._fit_arrays(
+            vocab, idf, coef, intercept, network, words = self._fit_arrays(
                 [docs[i] for i in train_idx], labels[train_idx]
             )
             test_docs = [docs[i] for i in test_idx]
             rows, cols = _columns(
                 test_docs, self.features, vocab, FeatureIndex.build(vocab, self.features)
             )
+            word_block = None
+            if words is not None:
+                assert self.words is not None
+                word_vocab, word_idf, word_coef = words
+                word_rows, word_cols = WordIndex(word_vocab, self.words.ngram).columns(test_docs)
+                word_block = (word_rows, word_cols, word_idf, word_coef)
             oof[test_idx] = _logits(
-                rows, cols, len(test_docs), idf, coef, intercept, network=network
+                rows, cols, len(test_docs), idf, coef, intercept, network=network, words=word_block
             )
         return oof
 
@@ -326,12 +372,37 @@ class SentimentModel:
         """:meth:`predict_proba` for texts already passed through ``normalize_text``."""
         self._check_fitted()
         rows, cols = _columns(docs, self.features, self.vocabulary_, self.feature_index_)
-        return self.probabilities_of_columns(rows, cols, len(docs))
+        word_index: WordIndex | None = getattr(self, "word_index_", None)
+        word_columns = None if word_index is None else word_index.columns(docs)
+        return self.probabilities_of_columns(rows, cols, len(docs), word_columns=word_columns)
 
-    def probabilities_of_columns(self, rows: IntArray, cols: IntArray, n_docs: int) -> FloatArray:
-        """Probabilities from ``(rows, columns)`` of the known n-grams (either look-up path)."""
-        # models pickled before the network or the lexicon existed lack their attributes
+    def word_columns_of_strings(self, docs: Sequence[str]) -> tuple[IntArray, IntArray]:
+        """The word block's ``(rows, columns)`` on the string path (the reference)."""
+        self._check_fitted()
+        if self.words is None or self.word_vocabulary_ is None:
+            raise ValueError("this model has no word block")
+        return word_columns_of_strings(docs, self.words.ngram, self.word_vocabulary_)
+
+    def probabilities_of_columns(
+        self,
+        rows: IntArray,
+        cols: IntArray,
+        n_docs: int,
+        *,
+        word_columns: tuple[IntArray, IntArray] | None = None,
+    ) -> FloatArray:
+        """Probabilities from ``(rows, columns)`` of the known n-grams (either look-up path).
+
+        A model with a word block also needs the ``(rows, columns)`` of its word n-grams
+        (:meth:`word_columns_of_strings` or ``word_index_.columns``).
+        """
+        # models pickled before the network, the lexicon or the words existed lack them
         stack = getattr(self, "stack_", None)
+        words = None
+        if getattr(self, "word_vocabulary_", None) is not None:
+            if word_columns is None:
+                raise ValueError("this model has a word block: pass word_columns")
+            words = (word_columns[0], word_columns[1], self.word_idf_, self.word_coef_)
         return _probabilities(
             rows,
             cols,
@@ -341,6 +412,7 @@ class SentimentModel:
             self.intercept_,
             network=getattr(self, "network_", None),
             lexicon=None if stack is None else (stack, self.lexicon_valence_, self.lexicon_kind_),
+            words=words,
         )
 
     def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
@@ -366,6 +438,12 @@ class SentimentModel:
         }
         if self.network_ is not None:
             arrays.update(self.network_.arrays())
+        if self.word_vocabulary_ is not None:
+            word_terms = sorted(self.word_vocabulary_, key=self.word_vocabulary_.__getitem__)
+            word_blob = "\n".join(word_terms).encode("utf-8")
+            arrays["word_vocabulary"] = np.frombuffer(word_blob, dtype=np.uint8)
+            arrays["word_idf"] = np.asarray(self.word_idf_).astype(np.float32)
+            arrays["word_coef"] = np.asarray(self.word_coef_).astype(np.float32)
         if self.stack_ is not None:
             arrays["lexicon_valence"] = np.asarray(self.lexicon_valence_, dtype=np.float32)
             arrays["lexicon_kind"] = np.asarray(self.lexicon_kind_, dtype=np.int8)
@@ -384,6 +462,7 @@ class SentimentModel:
                 "threshold": self.threshold,
                 "network": None if self.network is None else self.network.to_dict(),
                 "lexicon": self.lexicon,
+                "words": None if self.words is None else self.words.to_dict(),
             },
             "intercept": self.intercept_,
             "threshold": self.threshold_,
@@ -417,6 +496,7 @@ class SentimentModel:
             if params.get("network") is None
             else NetworkSpec.from_dict(params["network"]),
             lexicon=bool(params.get("lexicon", False)),
+            words=None if params.get("words") is None else WordBlockSpec.from_dict(params["words"]),
         )
         with np.load(npz) as arrays:
             terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
@@ -432,6 +512,15 @@ class SentimentModel:
                 model.stack_ = Stack.from_dict(meta["stack"])
                 model.lexicon_valence_ = arrays["lexicon_valence"].astype(np.float64)
                 model.lexicon_kind_ = arrays["lexicon_kind"]
+            words = None
+            if model.words is not None:
+                word_terms = arrays["word_vocabulary"].tobytes().decode("utf-8").split("\n")
+                words = (
+                    {term: i for i, term in enumerate(word_terms)},
+                    arrays["word_idf"].astype(np.float64),
+                    arrays["word_coef"].astype(np.float64),
+                )
+            model._set_word_block(words)
         model.intercept_ = float(meta["intercept"])
         model.threshold_ = float(meta["threshold"])
         model.metadata_ = meta
@@ -462,6 +551,25 @@ def _nb_ratio(x: Any, labels: npt.NDArray[np.int64], alpha: float) -> FloatArray
     p = np.asarray(present[labels == 1].sum(axis=0)).ravel() + alpha
     q = np.asarray(present[labels == 0].sum(axis=0)).ravel() + alpha
     return np.asarray(np.log((p / p.sum()) / (q / q.sum())), dtype=np.float64)
+
+
+def _fit_word_block(
+    docs: list[str], labels: npt.NDArray[np.int64], spec: WordBlockSpec
+) -> tuple[dict[str, int], FloatArray, FloatArray, float]:
+    """The word block's vocabulary, IDF, NB-scaled coefficients and intercept."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        analyzer=lambda doc: word_features(doc, spec.ngram),
+        sublinear_tf=True,
+        min_df=spec.min_df,
+        dtype=np.float64,
+    )
+    x = vectorizer.fit_transform(docs)
+    ratio = _nb_ratio(x, labels, spec.nb_alpha)
+    coef, intercept = _fit_logistic(x.multiply(ratio).tocsr(), labels, spec.C)
+    vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
+    return vocabulary, np.asarray(vectorizer.idf_), coef * ratio, intercept
 
 
 def _sigmoid(logit: FloatArray) -> FloatArray:
@@ -507,10 +615,21 @@ def _probabilities(
     *,
     network: Network | None = None,
     lexicon: tuple[Stack, Any, Any] | None = None,
+    words: tuple[IntArray, IntArray, Any, Any] | None = None,
 ) -> FloatArray:
     """:func:`_logits` through the logistic."""
     return _sigmoid(
-        _logits(rows, cols, n_docs, idf, coef, intercept, network=network, lexicon=lexicon)
+        _logits(
+            rows,
+            cols,
+            n_docs,
+            idf,
+            coef,
+            intercept,
+            network=network,
+            lexicon=lexicon,
+            words=words,
+        )
     )
 
 
@@ -524,6 +643,7 @@ def _logits(
     *,
     network: Network | None = None,
     lexicon: tuple[Stack, Any, Any] | None = None,
+    words: tuple[IntArray, IntArray, Any, Any] | None = None,
 ) -> FloatArray:
     """Sublinear TF-IDF, L2-normalised, dotted with the coefficients, through the logistic.
 
@@ -533,26 +653,44 @@ def _logits(
     at once with ``np.unique`` on ``row * n_features + column``. Documents without a known
     n-gram get exactly 0.5 (logit 0). With a ``network``, its logit (from the same normalised
     vector) is added to the linear one; with a ``lexicon`` (the stack and the columns' valence
-    and kind), the stack combines that logit with the lexicon figures.
+    and kind), the stack combines that logit with the lexicon figures. With ``words`` (the
+    word block's rows, columns, IDF and coefficients), the word n-grams are normalised as a
+    block of their own and their dot product is added too.
     """
-    if len(rows) == 0:
+    if len(rows) == 0 and (words is None or len(words[0]) == 0):
         return np.zeros(n_docs)
-    n_features = len(idf)
-    keys, counts = np.unique(rows * n_features + cols, return_counts=True)
-    row = keys // n_features
-    col = keys % n_features
-    weight = (1.0 + np.log(counts)) * idf[col]
-    norm = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n_docs))
+    row, col, weight, norm = _tfidf(rows, cols, n_docs, idf)
     dot = np.bincount(row, weights=weight * coef[col], minlength=n_docs)
     has_features = norm > 0
     safe_norm = np.where(has_features, norm, 1.0)
     linear = dot / safe_norm + intercept
+    if words is not None:
+        word_rows, word_cols, word_idf, word_coef = words
+        w_row, w_col, w_weight, w_norm = _tfidf(word_rows, word_cols, n_docs, word_idf)
+        w_dot = np.bincount(w_row, weights=w_weight * word_coef[w_col], minlength=n_docs)
+        has_words = w_norm > 0
+        linear = linear + w_dot / np.where(has_words, w_norm, 1.0)
+        has_features = has_features | has_words
+    n_features = len(idf)
     if network is not None:
         linear = linear + network.logits(row, col, weight / safe_norm[row], n_docs, n_features)
     if lexicon is not None:
         stack, valence, kind = lexicon
         linear = stack.logits(linear, lexicon_features(rows, cols, n_docs, valence, kind))
     return np.asarray(np.where(has_features, linear, 0.0), dtype=np.float64)
+
+
+def _tfidf(
+    rows: IntArray, cols: IntArray, n_docs: int, idf: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """Distinct ``(row, column)`` pairs, their sublinear TF-IDF weights, and each row's L2 norm."""
+    n_features = len(idf)
+    keys, counts = np.unique(rows * n_features + cols, return_counts=True)
+    row = keys // n_features
+    col = keys % n_features
+    weight = (1.0 + np.log(counts)) * idf[col]
+    norm = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n_docs))
+    return row, col, weight, norm
 
 
 def three_way(p_positive: float, band: tuple[float, float] = NEUTRAL_BAND) -> str:

@@ -115,6 +115,7 @@ def build_model(lang: str) -> SentimentModel:
         threshold=settings["threshold"],
         network=settings.get("network"),
         lexicon=settings.get("lexicon", False),
+        words=settings.get("words"),
     )
 
 
