@@ -163,6 +163,10 @@ class SentimentModel:
     stack_: Stack | None
     lexicon_valence_: FloatArray | None
     lexicon_kind_: npt.NDArray[np.int8] | None
+    word_vocabulary_: dict[str, int] | None
+    word_idf_: FloatArray | None
+    word_coef_: FloatArray | None
+    word_index_: WordIndex | None
     cv_macro_f1_: float
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
