@@ -420,7 +420,8 @@ def report(
 
 {args.clients} concurrent clients in {args.processes} client processes on loopback, each on its
 own keep-alive connection, against gunicorn ({args.workers} workers × {threads},
-`gthread`, at most {args.worker_connections} connections per worker) on a throwaway PostgreSQL 15
+`gthread`, at most {args.worker_connections} connections per worker, the settings module
+`manyi.desk.config.gunicorn`: each worker freezes its start-up objects) on a throwaway PostgreSQL 15
 cluster (`fsync=off`, `synchronous_commit=off`: the
 harness's settings), on a {os.cpu_count()}-core machine
 ({platform.processor() or platform.machine()}; load average {load:.1f} at the end of the run);

@@ -63,6 +63,8 @@ def start_server(
         [
             str(gunicorn),
             "manyi.desk.config.wsgi:application",
+            "--config",
+            "python:manyi.desk.config.gunicorn",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

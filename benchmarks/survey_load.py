@@ -613,7 +613,8 @@ def report(
 browser without JavaScript on its own keep-alive connection: GET the survey page, POST the
 form with its CSRF token and cookie, follow the redirect to the thank-you page. Server:
 gunicorn ({args.workers} workers × {threads}, `gthread`, at most
-{args.worker_connections} connections per worker) on a throwaway PostgreSQL 15 cluster
+{args.worker_connections} connections per worker, the settings module
+`manyi.desk.config.gunicorn`) on a throwaway PostgreSQL 15 cluster
 (`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
 {os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
 {os.getloadavg()[0]:.1f} at the end of the run);
@@ -662,7 +663,12 @@ Clients, gunicorn and PostgreSQL share the two cores, which are saturated at the
 closed-loop rate above, and paced near that rate the queue grows. gunicorn runs more
 single-threaded workers than there are cores, each holding at most
 `--worker-connections` keep-alive connections, so that no worker gets most of them (a
-`gthread` worker keeps a connection where it was accepted).
+`gthread` worker keeps a connection where it was accepted). Each worker freezes the objects
+of its start-up once it has loaded (`gc.freeze()` in the settings module's `post_worker_init`):
+before, a full collection of the cyclic garbage collector walked those ~200,000 objects for
+about 100 ms, during which that worker answered nothing; paced at 300/s on a fast machine
+(loop 0.13 s) that made the p95 115.5 ms and the p99 324.5 ms, and with the freeze, on a
+slower one (loop 0.20 s), 22.2 ms and 115.5 ms.
 """
     print(text)
     print(f"(prepared in {setup['prepare_seconds']:.0f} s)")
