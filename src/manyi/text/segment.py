@@ -41,7 +41,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,7 @@ from manyi.text.vectorize import (
     _KeyTable,
     _ngram_columns,
     _segment_ends,
+    columns_of_grams,
 )
 
 #: Weights are ``round(SCALE * ln(freq / total))``.
@@ -504,15 +504,4 @@ def word_columns_of_strings(
     docs: Sequence[str], n_range: tuple[int, int], vocabulary: Mapping[str, int]
 ) -> tuple[IntArray, IntArray]:
     """The string path of :meth:`WordIndex.columns`: :func:`word_features` and a dict look-up."""
-    grams: list[str] = []
-    lengths = np.empty(len(docs), dtype=np.int64)
-    for i, doc in enumerate(docs):
-        feats = word_features(doc, n_range)
-        lengths[i] = len(feats)
-        grams.extend(feats)
-    found = np.fromiter(
-        map(vocabulary.get, grams, repeat(-1, len(grams))), dtype=np.int64, count=len(grams)
-    )
-    rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-    known = found >= 0
-    return rows[known], found[known]
+    return columns_of_grams(docs, lambda doc: word_features(doc, n_range), vocabulary)

@@ -29,7 +29,7 @@ same ``(row, column)`` pairs, hence bit-identical probabilities
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -427,10 +427,19 @@ def string_columns(
     The reference path: :func:`~manyi.text.features.extract_features` per text and one
     dictionary look-up per n-gram. Used where no :class:`FeatureIndex` could be built.
     """
+    return columns_of_grams(docs, lambda doc: extract_features(doc, spec), vocabulary)
+
+
+def columns_of_grams(
+    docs: Sequence[str],
+    features: Callable[[str], Sequence[str]],
+    vocabulary: Mapping[str, int],
+) -> tuple[IntArray, IntArray]:
+    """``(rows, columns)`` of the vocabulary entries among ``features(doc)`` of each doc."""
     grams: list[str] = []
     lengths = np.empty(len(docs), dtype=np.int64)
     for i, doc in enumerate(docs):
-        feats = extract_features(doc, spec)
+        feats = features(doc)
         lengths[i] = len(feats)
         grams.extend(feats)
     # Vocabulary look-up in C: dict.get mapped with a default of -1, read by np.fromiter.
