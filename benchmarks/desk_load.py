@@ -456,7 +456,11 @@ worker: with four, a thread coming back from the database waited for the GIL beh
 others (a profile of the workers under load found a quarter of the samples in the write of
 the response headers, waiting to run again); eight single-threaded workers answered about
 a fifth more reads per second than four with four threads, relative to the machine's speed
-at the time (`--workers`, `--threads`, `--worker-connections` to compare).
+at the time. Four single-threaded workers answer more than eight: in alternating 10-second
+runs (loop 0.13–0.24 s) 599 and 821 reads/s closed loop against 609 and 490 with eight
+(three: 905 and 721; two: 728), and on the survey pages 388 submissions/s against 311–413;
+fewer processes on two cores take fewer turns at them (`--workers`, `--threads`,
+`--worker-connections` to compare).
 
 | phase | offered | requests | errors | per second | p50 ms | p95 ms | p99 ms | connections |
 |---|---|---:|---:|---:|---:|---:|---:|---|

@@ -34,14 +34,14 @@ def django_env(database_url: str, home: str) -> dict[str, str]:
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """The gunicorn options both load benchmarks take: eight single-threaded ``gthread``
-    workers holding at most five keep-alive connections each, unless told otherwise."""
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
+    """The gunicorn options both load benchmarks take: four single-threaded ``gthread``
+    workers holding at most nine keep-alive connections each, unless told otherwise."""
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument(
         "--worker-connections",
         type=int,
-        default=5,
+        default=9,
         help="most keep-alive connections one gthread worker holds (gunicorn's default: 1000)",
     )
 
