@@ -17,6 +17,7 @@ the run) or into the directory named by ``MANYI_TEST_ARTIFACTS``.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -120,3 +121,69 @@ def screenshot(request: pytest.FixtureRequest, artifacts_dir: Path) -> Callable[
         return path
 
     return take
+
+
+# --- the WSGI application, called as gunicorn calls it ---------------------------------------
+
+
+@pytest.fixture
+def desk_app() -> Iterator[Any]:
+    """``manyi.desk.config.wsgi.application`` (Django's test client builds its own handler with
+    the full middleware chain; this is the one gunicorn serves, with its three chains)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from manyi.desk.config import wsgi
+
+    # As Django's test client does: a request must not close the test's connection (it
+    # holds the test's transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield wsgi.application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _call_wsgi(
+    app: Any,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    content_type: str = "application/json",
+) -> tuple[int, dict[str, str], bytes]:
+    from wsgiref.util import setup_testing_defaults
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": content_type,
+        "HTTP_HOST": "testserver",
+    }
+    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+    setup_testing_defaults(environ)
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], *exc: Any) -> None:
+        answer["status"] = int(status.split()[0])
+        answer["headers"] = {name.lower(): value for name, value in response_headers}
+        answer["cookies"] = [v for name, v in response_headers if name.lower() == "set-cookie"]
+
+    content = b"".join(app(environ, start_response))
+    headers_out = dict(answer["headers"])
+    headers_out["set-cookie"] = "\n".join(answer["cookies"])
+    if not answer["cookies"]:
+        del headers_out["set-cookie"]
+    return answer["status"], headers_out, content
+
+
+@pytest.fixture
+def call_wsgi() -> Callable[..., tuple[int, dict[str, str], bytes]]:
+    """``call_wsgi(app, method, path, headers, body=b"", content_type=...)``: one request
+    through a WSGI callable; returns the status, the headers (lower-case names; every
+    ``Set-Cookie`` joined by newlines) and the body."""
+    return _call_wsgi

@@ -1,62 +1,22 @@
-"""The WSGI application's two middleware chains (``manyi.desk.config.wsgi``): a REST API call
-with a bearer token skips the session's middleware, everything else takes the full chain.
+"""The WSGI application's token chain (``manyi.desk.config.wsgi``): a REST API call with a
+bearer token skips the session's middleware; pages take the full chain (the public survey
+pages' own chain: ``tests/desk/surveys/test_public_chain.py``).
 
 These tests call the WSGI application itself, as gunicorn does (Django's test client builds
 its own handler with the full chain)."""
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
 from typing import Any
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.conf import settings
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.test import Client
 
 from manyi.desk.config import wsgi
 
 pytestmark = pytest.mark.desk_db
-
-
-@pytest.fixture
-def app() -> Iterator[wsgi.DeskApplication]:
-    # As Django's test client does: a request must not close the test's connection (it
-    # holds the test's transaction).
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield wsgi.application
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-def call(
-    app: Any, method: str, path: str, headers: dict[str, str], body: bytes = b""
-) -> tuple[int, dict[str, str], bytes]:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "application/json",
-        "HTTP_HOST": "testserver",
-    }
-    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
-    setup_testing_defaults(environ)
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]], *exc: Any) -> None:
-        answer["status"] = int(status.split()[0])
-        answer["headers"] = {name.lower(): value for name, value in response_headers}
-
-    content = b"".join(app(environ, start_response))
-    return answer["status"], answer["headers"], content
 
 
 def test_the_token_chain_is_the_full_chain_without_the_session_parts() -> None:
@@ -100,16 +60,20 @@ def test_which_requests_take_the_token_chain(path: str, authorization: str, expe
 
 
 def test_a_bearer_call_answers_as_through_the_full_chain(
-    app: wsgi.DeskApplication, api: Any, make_case: Any, monkeypatch: pytest.MonkeyPatch
+    desk_app: wsgi.DeskApplication,
+    call_wsgi: Any,
+    api: Any,
+    make_case: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     case = make_case()
     used: list[str] = []
-    token_api, pages = app.token_api, app.pages
-    monkeypatch.setattr(app, "token_api", lambda e, s: used.append("token") or token_api(e, s))
-    monkeypatch.setattr(app, "pages", lambda e, s: used.append("pages") or pages(e, s))
+    token_api, pages = desk_app.token_api, desk_app.pages
+    monkeypatch.setattr(desk_app, "token_api", lambda e, s: used.append("token") or token_api(e, s))
+    monkeypatch.setattr(desk_app, "pages", lambda e, s: used.append("pages") or pages(e, s))
     headers = {"Authorization": f"Bearer {api.staff.tokens['ana']}", "Accept-Language": "en"}
 
-    status, sent, content = call(app, "GET", f"/api/cases/{case.case_id}", headers)
+    status, sent, content = call_wsgi(desk_app, "GET", f"/api/cases/{case.case_id}", headers)
 
     assert used == ["token"]
     assert status == 200
@@ -126,10 +90,10 @@ def test_a_bearer_call_answers_as_through_the_full_chain(
 
 
 def test_a_refused_token_is_answered_in_the_callers_language(
-    app: wsgi.DeskApplication, db: None
+    desk_app: wsgi.DeskApplication, call_wsgi: Any, db: None
 ) -> None:
     headers = {"Authorization": "Bearer mny_not-a-token", "Accept-Language": "zh-hans"}
-    status, sent, content = call(app, "GET", "/api/cases/1", headers)
+    status, sent, content = call_wsgi(desk_app, "GET", "/api/cases/1", headers)
     assert status == 401
     assert sent["www-authenticate"].startswith("Bearer")
     body = json.loads(content)
@@ -139,7 +103,7 @@ def test_a_refused_token_is_answered_in_the_callers_language(
 
 
 def test_the_consoles_session_still_reaches_the_api(
-    app: wsgi.DeskApplication, staff: Any, make_case: Any
+    desk_app: wsgi.DeskApplication, call_wsgi: Any, staff: Any, make_case: Any
 ) -> None:
     case = make_case()
     browser = Client()
@@ -147,9 +111,9 @@ def test_the_consoles_session_still_reaches_the_api(
     cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
     path = f"/api/cases/{case.case_id}"
 
-    status, _sent, content = call(app, "GET", path, {"Cookie": cookie})
+    status, _sent, content = call_wsgi(desk_app, "GET", path, {"Cookie": cookie})
     assert status == 200
     assert json.loads(content)["id"] == case.case_id
     # The session needs the full chain: the token chain has no session to read.
-    status, _sent, _content = call(app.token_api, "GET", path, {"Cookie": cookie})
+    status, _sent, _content = call_wsgi(desk_app.token_api, "GET", path, {"Cookie": cookie})
     assert status == 401

@@ -21,6 +21,7 @@ from manyi.desk.surveys.models import (
     SurveyAnswer,
     SurveyResponse,
     SurveyRule,
+    SurveySettings,
     SurveyTextAnswer,
 )
 from manyi.desk.surveys.triggers import scan_triggers
@@ -266,6 +267,65 @@ def test_an_old_link_is_expired(invite: Any, client: Client, monkeypatch: Any) -
 
     assert page.status_code == 410
     assert "This survey link has expired" in page.content.decode()
+
+
+def _minted(invitation_id: int, days_ago: float, monkeypatch: Any) -> str:
+    minted_at = time.time() - days_ago * 86400
+    with monkeypatch.context() as m:
+        m.setattr(time, "time", lambda: minted_at)
+        return signing.dumps({"i": invitation_id}, salt=SALT)
+
+
+@pytest.mark.parametrize("lang", ["en", None])
+def test_answers_to_an_old_link_are_refused_as_expired(
+    invite: Any, client: Client, monkeypatch: Any, lang: str | None
+) -> None:
+    """A submission checks the link's age against the lifetime that the invitation's lock
+    reads (not a separate settings read): nothing is written, the page says "expired"."""
+    invitation = invite("case")
+    before = stored(invitation)
+    form = dict(CSAT_AND_CES, **({"lang": lang} if lang else {}))
+
+    old = _minted(invitation.pk, 29, monkeypatch)  # the link lives 28 days
+    page = client.post(reverse("surveys:answer", args=[old]), form)
+
+    assert page.status_code == 410
+    expired = "This survey link has expired" if lang == "en" else "这个问卷链接已过期"
+    assert expired in page.content.decode()  # without ``lang``: the invitation's, Chinese
+    assert stored(invitation) == before
+    # A day younger than the lifetime, the same answers are taken.
+    young = _minted(invitation.pk, 27, monkeypatch)
+    assert client.post(reverse("surveys:answer", args=[young]), form).status_code == 302
+    assert stored(invitation) != before
+
+
+def test_a_submission_follows_the_desks_link_lifetime(
+    invite: Any, client: Client, monkeypatch: Any
+) -> None:
+    invitation = invite("case")
+    token = _minted(invitation.pk, 3, monkeypatch)
+    form = dict(CSAT_AND_CES, lang="en")
+    SurveySettings.objects.filter(pk=1).update(link_days=2)
+
+    refused = client.post(reverse("surveys:answer", args=[token]), form)
+
+    assert refused.status_code == 410
+    assert Invitation.objects.get(pk=invitation.pk).answered_at is None
+    SurveySettings.objects.filter(pk=1).update(link_days=4)
+    assert client.post(reverse("surveys:answer", args=[token]), form).status_code == 302
+    assert Invitation.objects.get(pk=invitation.pk).answered_at is not None
+
+
+def test_an_old_link_to_no_invitation_is_expired_not_unknown(
+    client: Client, monkeypatch: Any
+) -> None:
+    """As before the age moved into the lock's query: the age is judged first."""
+    old = _minted(987_654, 29, monkeypatch)
+    page = client.post(reverse("surveys:answer", args=[old]), dict(CSAT_AND_CES, lang="en"))
+    assert page.status_code == 410
+    unknown = _minted(987_654, 1, monkeypatch)
+    page = client.post(reverse("surveys:answer", args=[unknown]), dict(CSAT_AND_CES, lang="en"))
+    assert page.status_code == 404
 
 
 def test_a_scheduled_invitation_has_no_page_yet(

@@ -110,6 +110,13 @@ TOKEN_API_SKIPS_MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+# What a public survey page (/s/...) skips of MIDDLEWARE: the same, except CSRF, which its form
+# keeps (manyi.desk.config.wsgi).
+PUBLIC_PAGES_SKIP_MIDDLEWARE = [
+    path
+    for path in TOKEN_API_SKIPS_MIDDLEWARE
+    if path != "django.middleware.csrf.CsrfViewMiddleware"
+]
 
 ROOT_URLCONF = "manyi.desk.config.urls"
 WSGI_APPLICATION = "manyi.desk.config.wsgi.application"

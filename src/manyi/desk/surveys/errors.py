@@ -8,6 +8,7 @@ import enum
 class SurveyErrorCode(enum.StrEnum):
     NOT_FOUND = "not_found"
     CLOSED = "closed"
+    EXPIRED = "expired"  # the link, not the invitation: older than the desk's link lifetime
     INVALID = "invalid"
     NOT_DRAFT = "not_draft"
     INCOMPLETE_INSTRUMENT = "incomplete_instrument"

@@ -9,6 +9,7 @@ limit: a customer may still say "no more surveys" from a year-old e-mail.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +24,8 @@ OPT_OUT_SALT = "manyi.survey-opt-out.v1"
 class LinkCheck:
     invitation_id: int | None
     problem: str | None  # "expired" or "invalid"
+    #: When the link was signed (seconds since the epoch), for a valid signature.
+    signed_at: int | None = None
 
 
 def make_survey_token(invitation_id: int) -> str:
@@ -42,12 +45,23 @@ def _read(token: str, salt: str, max_age: int | None) -> LinkCheck:
         return LinkCheck(None, "invalid")
     if not isinstance(payload, dict) or type(payload.get("i")) is not int:
         return LinkCheck(None, "invalid")
-    return LinkCheck(payload["i"], None)
+    # A valid token is "payload:timestamp:signature" (TimestampSigner), the time in base 62.
+    return LinkCheck(payload["i"], None, signing.b62_decode(token.rsplit(":", 2)[1]))
 
 
-def read_survey_token(token: str, *, link_days: int) -> LinkCheck:
-    """The invitation a survey token opens, or why it does not (without naming invitations)."""
-    return _read(token, SALT, link_days * 86400)
+def read_survey_token(token: str, *, link_days: int | None) -> LinkCheck:
+    """The invitation a survey token opens, or why it does not (without naming invitations).
+
+    ``link_days=None`` checks the signature only: the caller then checks the age with
+    :func:`link_expired` once it knows the desk's link lifetime (a submission reads it with
+    the invitation's lock, in the same query)."""
+    return _read(token, SALT, None if link_days is None else link_days * 86400)
+
+
+def link_expired(signed_at: int, link_days: int, now: float | None = None) -> bool:
+    """Whether a link signed at ``signed_at`` is past the lifetime (the rule of
+    ``signing.loads(max_age=...)``, which :func:`read_survey_token` applies)."""
+    return (time.time() if now is None else now) - signed_at > link_days * 86400
 
 
 def read_opt_out_token(token: str) -> LinkCheck:

@@ -23,6 +23,7 @@ from manyi.desk.cases.models import Case, CaseItem
 from manyi.desk.commerce.models import OrderItem
 from manyi.desk.surveys.errors import SurveyError, SurveyErrorCode
 from manyi.desk.surveys.forms import parse_submission
+from manyi.desk.surveys.links import link_expired
 from manyi.desk.surveys.models import (
     Instrument,
     InstrumentKind,
@@ -36,10 +37,12 @@ from manyi.desk.surveys.models import (
     SuppressionReason,
     SurveyAnswer,
     SurveyResponse,
+    SurveySettings,
     SurveyTextAnswer,
     VersionStatus,
 )
 from manyi.desk.surveys.selectors import (
+    get_settings,
     is_open,
     links_subqueries,
     list_pinned_versions,
@@ -229,15 +232,20 @@ def submit_response(
     *,
     language: str | None = None,
     now: datetime | None = None,
+    link_signed_at: int | None = None,
 ) -> list[SurveyResponse]:
     """Record the customer's answers to an open invitation, or replace the ones they gave.
 
     One response per instrument of the invitation; the agent and team of the case are copied
     on the first answer. ``language`` is the one the page was answered in (default: the
-    invitation's). The invitation's pinned versions come with the lock's query on
-    PostgreSQL (:func:`~manyi.desk.surveys.selectors.list_pinned_versions`). Raises
-    :class:`SurveyError`: ``NOT_FOUND``, ``CLOSED`` (expired or closed early: nothing changes
-    any more), ``INVALID`` with messages per field. Nothing is written unless every answer is valid.
+    invitation's). ``link_signed_at`` is when the customer's link was signed (its signature
+    already checked, :func:`~manyi.desk.surveys.links.read_survey_token` with no lifetime):
+    the desk's link lifetime comes with the lock's query and an older link is refused. The
+    invitation's pinned versions come with the lock's query on PostgreSQL
+    (:func:`~manyi.desk.surveys.selectors.list_pinned_versions`). Raises
+    :class:`SurveyError`: ``EXPIRED`` (the link), ``NOT_FOUND``, ``CLOSED`` (the invitation
+    expired or was closed early: nothing changes any more), ``INVALID`` with messages per
+    field. Nothing is written unless every answer is valid.
 
     The writes are batched (one statement per table, whatever the number of instruments): the
     public page is the desk's busiest writer.
@@ -245,6 +253,12 @@ def submit_response(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_invitation(invitation_id)
+        if link_signed_at is not None:
+            link_days = locked.link_days
+            if link_days is None:  # no invitation row: the lifetime alone
+                link_days = get_settings().link_days
+            if link_expired(link_signed_at, link_days):  # by the clock signing uses
+                raise SurveyError(SurveyErrorCode.EXPIRED, _("This link has expired."))
         invitation = locked.invitation
         if invitation is None or invitation.status != InvitationStatus.ISSUED:
             raise SurveyError(SurveyErrorCode.NOT_FOUND, _("No such survey."))
@@ -339,8 +353,9 @@ def _with_arrays() -> bool:
 
 @sqlrows.once
 def _lock_sql() -> str:
-    """The invitation (locked on databases that lock rows) with its case's agent and team;
-    on PostgreSQL also its version links, its case's order lines and its order's lines."""
+    """The invitation (locked on databases that lock rows) with its case's agent and team
+    and the desk's link lifetime; on PostgreSQL also its version links, its case's order
+    lines and its order's lines."""
     invitation = sqlrows.columns(Invitation, "i")
     col, tab = sqlrows.column, sqlrows.table
     arrays = ""
@@ -357,9 +372,13 @@ def _lock_sql() -> str:
         )
         links = links_subqueries(col(Invitation, "i", "id"))
         arrays = ", " + ", ".join([case_items, order_items, *links])
+    link_days = (
+        f"(SELECT {col(SurveySettings, 's', 'link_days')} FROM {tab(SurveySettings, 's')} "
+        f"WHERE {col(SurveySettings, 's', 'id')} = 1)"
+    )
     sql = (
-        f"SELECT {invitation.sql}, {col(Case, 'c', 'assignee_username')}, {col(Case, 'c', 'team')}"
-        f"{arrays} "
+        f"SELECT {invitation.sql}, {col(Case, 'c', 'assignee_username')}, "
+        f"{col(Case, 'c', 'team')}, {link_days}{arrays} "
         f"FROM {tab(Invitation, 'i')} LEFT JOIN {tab(Case, 'c')} "
         f"ON {col(Case, 'c', 'case_id')} = {col(Invitation, 'i', 'case')} "
         f"WHERE {col(Invitation, 'i', 'id')} = %s"
@@ -389,6 +408,8 @@ class _Locked:
     #: The username and team of its case's agent now (``None`` without a case).
     agent_id: str | None = None
     team_id: str | None = None
+    #: The desk's link lifetime (``SurveySettings.link_days``; ``None`` without an invitation).
+    link_days: int | None = None
     #: Read in the same query where it could be (PostgreSQL), else ``None``: the order item
     #: ids of its case's lines and of its order's lines, and its version links (the columns
     #: of ``selectors.LINK_COLUMNS``).
@@ -407,15 +428,18 @@ def _lock_invitation(invitation_id: int) -> _Locked:
     row = rows[0]
     invitation = cols.build(row)
     assert isinstance(invitation, Invitation)
-    agent_id, team_id = row[cols.width : cols.width + 2]
-    rest = row[cols.width + 2 :]
+    agent_id, team_id, link_days = row[cols.width : cols.width + 3]
+    if link_days is None:  # no settings row yet: the default
+        link_days = SurveySettings._meta.get_field("link_days").get_default()
+    rest = row[cols.width + 3 :]
     if not rest:
-        return _Locked(invitation, agent_id, team_id)
+        return _Locked(invitation, agent_id, team_id, link_days)
     case_items, order_items, *links = rest
     return _Locked(
         invitation,
         agent_id,
         team_id,
+        link_days,
         [int(i) for i in case_items],
         [int(i) for i in order_items],
         [list(column) for column in links],
