@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
 import re
 import socket
@@ -254,3 +255,64 @@ class KeepAliveClient:
         if fields.get(b"connection") == b"close":
             self.close()
         return status, content
+
+
+class CpuLimit:
+    """Hold this process (and the children it starts from now on) and a PostgreSQL server to
+    ``cpus`` cores in all, with a CPU quota of the kernel's control groups: a repeatable
+    stand-in for a slower machine (this virtual machine's own speed changes by up to 2× from
+    one minute to the next). Needs root and the ``cpu`` controller (cgroup v1 at
+    ``/sys/fs/cgroup/cpu`` or v2 at ``/sys/fs/cgroup``); the quota is given per 10 ms, so a
+    process that used it up waits at most a few milliseconds. ``release()`` puts everything
+    back in the root group (a PostgreSQL server that outlives the run is not left limited)."""
+
+    PERIOD_US = 10_000
+
+    def __init__(self, cpus: float, database_url: str) -> None:
+        v1, v2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
+        name = f"manyi-bench-{os.getpid()}"
+        if (v1 / "cpu.cfs_quota_us").exists():
+            self.root, self.group = v1, v1 / name
+            self.group.mkdir()
+            (self.group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.group / "cpu.cfs_quota_us").write_text(str(round(cpus * self.PERIOD_US)))
+        elif "cpu" in (v2 / "cgroup.controllers").read_text().split():
+            self.root, self.group = v2, v2 / name
+            (v2 / "cgroup.subtree_control").write_text("+cpu")
+            self.group.mkdir()
+            (self.group / "cpu.max").write_text(f"{round(cpus * self.PERIOD_US)} {self.PERIOD_US}")
+        else:
+            raise SystemExit("--cpus needs the cgroup cpu controller (and root)")
+        self.pids = [os.getpid(), *_postgres_pids(database_url)]
+        for pid in self.pids:
+            self._move(self.group, pid)
+
+    def _move(self, group: Path, pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            (group / "cgroup.procs").write_text(str(pid))
+
+    def release(self) -> None:
+        for pid in [int(p) for p in (self.group / "cgroup.procs").read_text().split()]:
+            self._move(self.root, pid)
+        self.group.rmdir()
+
+
+def _postgres_pids(database_url: str) -> list[int]:
+    """The server's postmaster and its processes now (new backends are forked by the
+    postmaster and start in its group)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        row = connection.execute("SHOW data_directory").fetchone()
+    assert row is not None
+    postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split()[0])
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                children.append(int(entry.name))
+    return [postmaster, *children]

@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from loopback import (
+    CpuLimit,
     KeepAliveClient,
     add_server_arguments,
     analyze,
@@ -485,13 +486,22 @@ def main() -> None:
         "--invitations",
         type=int,
         default=None,
-        help="invitations to issue (default: enough for 600 answers/s over the phase)",
+        help="invitations to issue (default: enough for 900 answers/s over the phase)",
     )
     parser.add_argument(
         "--submit-rate", type=float, default=300.0, help="offered submissions/s, paced phase"
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
+    parser.add_argument(
+        "--cpus",
+        type=float,
+        default=None,
+        help="hold the run (server, clients, PostgreSQL) to this many cores, e.g. 1.25 for a "
+        "machine 1.6x slower (a cgroup CPU quota; needs root); prints, does not write the doc",
+    )
     args = parser.parse_args()
+    if args.cpus is not None:
+        args.no_write = True
     database_url = os.environ.get("MANYI_TEST_DATABASE_URL")
     if not database_url or not database_url.startswith("postgres"):
         raise SystemExit("run through scripts/with_postgres.py (needs MANYI_TEST_DATABASE_URL)")
@@ -499,12 +509,15 @@ def main() -> None:
         raise SystemExit("--clients must be a multiple of --processes")
     per = args.clients // args.processes
     warm_count = args.clients * 40
-    pool = math.ceil(600 * args.seconds)
+    pool = math.ceil(900 * args.seconds)
     wanted = args.invitations or warm_count + 3 * pool
     home = tempfile.mkdtemp(prefix="manyi-bench-home-")
     setup = prepare(database_url, home, wanted)
     setup["speed_before"] = host_speed()
     tokens: list[str] = setup["tokens"]
+    # After the preparation (not timed), before the server: gunicorn and the clients start
+    # inside the limit.
+    limit = CpuLimit(args.cpus, database_url) if args.cpus is not None else None
     port = free_port()
     server = start_server(
         database_url,
@@ -550,6 +563,8 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
+        if limit is not None:
+            limit.release()
     setup["speed_after"] = host_speed()
     counts = count_rows(database_url, home)
     report(args, setup, warm, first, edit, [submit, paced], counts, len(tokens))
@@ -605,6 +620,11 @@ def report(
     both = counts["answered_with_responses"]
     shapes_note = "yes" if shapes_ok else f"no ({shapes})"
     threads = f"{args.threads} thread" + ("s" if args.threads != 1 else "")
+    cpus_note = (
+        f" held to {args.cpus:g} cores in all by a cgroup CPU quota (`--cpus`)"
+        if args.cpus is not None
+        else ""
+    )
     text = f"""## Survey answers under load (public pages, PostgreSQL, gunicorn)
 
 `python scripts/with_postgres.py -- .venv/bin/python benchmarks/survey_load.py`
@@ -616,7 +636,7 @@ gunicorn ({args.workers} workers × {threads}, `gthread`, at most
 {args.worker_connections} connections per worker, the settings module
 `manyi.desk.config.gunicorn`) on a throwaway PostgreSQL 15 cluster
 (`fsync=off`, `synchronous_commit=off`: the harness's settings), on a
-{os.cpu_count()}-core machine ({platform.processor() or platform.machine()}; load average
+{os.cpu_count()}-core machine{cpus_note} ({platform.processor() or platform.machine()}; load average
 {os.getloadavg()[0]:.1f} at the end of the run);
 clients and server share the cores; the clients are a lean keep-alive HTTP/1.1 client
 (`benchmarks/loopback.py`) with a cookie jar; the database is analysed after the warm-up.
@@ -654,11 +674,14 @@ holds 3 numeric answers and every NPS response 1 number and 1 comment:
 
 Target (issue 6): ≥ 300 survey submissions/s at 32 clients with p95 ≤ 100 ms, nothing lost.
 What limits it: the CPU. An accepted submission is four round trips to PostgreSQL: the
-settings (the link's lifetime), the invitation's lock, which on PostgreSQL also brings its
-version links and order lines, its writes (responses, their order lines, answers, text
+transaction's `BEGIN`, the invitation's lock, which also brings the desk's link lifetime
+(the link's signature is checked first, its age against that lifetime) and on PostgreSQL
+its version links and order lines, its writes (responses, their order lines, answers, text
 answers, `answered_at`) sent together in one pipeline (`sqlrows.pipeline`), and the commit;
 the page itself is read only when the form has to be shown again. Every statement is
-hand-written (`manyi.desk.sqlrows`, decision 0005) and prepared once per connection.
+hand-written (`manyi.desk.sqlrows`, decision 0005) and prepared once per connection. The
+survey pages take a middleware chain of their own, without the staff session's parts (CSRF
+kept; `manyi.desk.config.wsgi`).
 Clients, gunicorn and PostgreSQL share the two cores, which are saturated at the
 closed-loop rate above, and paced near that rate the queue grows. gunicorn runs more
 single-threaded workers than there are cores, each holding at most
