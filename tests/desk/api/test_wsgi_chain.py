@@ -1,6 +1,7 @@
-"""The WSGI application's token chain (``manyi.desk.config.wsgi``): a REST API call with a
-bearer token skips the session's middleware; pages take the full chain (the public survey
-pages' own chain: ``tests/desk/surveys/test_public_chain.py``).
+"""The WSGI application's short middleware chains (``manyi.desk.config.wsgi``): a REST API
+call with a bearer token and a public survey page skip the session's middleware; other pages
+take the full chain (a customer answering through the public chain:
+``tests/desk/surveys/test_public_chain.py``).
 
 These tests call the WSGI application itself, as gunicorn does (Django's test client builds
 its own handler with the full chain)."""
@@ -19,26 +20,48 @@ from manyi.desk.config import wsgi
 pytestmark = pytest.mark.desk_db
 
 
-def test_the_token_chain_is_the_full_chain_without_the_session_parts() -> None:
-    chain = wsgi.token_api_middleware()
-    skips = settings.TOKEN_API_SKIPS_MIDDLEWARE
+SECURITY, LOCALE, COMMON, XFRAME = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
+SESSION, CSRF, AUTH, MESSAGES = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+)
+
+
+@pytest.mark.parametrize(
+    ("chain_of", "skips_setting", "kept", "skipped"),
+    [
+        (
+            wsgi.token_api_middleware,
+            "TOKEN_API_SKIPS_MIDDLEWARE",
+            [SECURITY, LOCALE, COMMON, XFRAME],
+            [SESSION, CSRF, AUTH, MESSAGES],
+        ),
+        (  # the public survey pages: their form keeps CSRF
+            wsgi.public_pages_middleware,
+            "PUBLIC_PAGES_SKIP_MIDDLEWARE",
+            [SECURITY, LOCALE, COMMON, CSRF, XFRAME],
+            [SESSION, AUTH, MESSAGES],
+        ),
+    ],
+)
+def test_a_short_chain_is_the_full_chain_without_the_session_parts(
+    chain_of: Any, skips_setting: str, kept: list[str], skipped: list[str]
+) -> None:
+    chain = chain_of()
+    skips = getattr(settings, skips_setting)
     assert set(skips) <= set(settings.MIDDLEWARE), "a skipped middleware is not in MIDDLEWARE"
     assert chain == [m for m in settings.MIDDLEWARE if m not in skips]
-    for kept in (
-        "django.middleware.security.SecurityMiddleware",
-        "django.middleware.locale.LocaleMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ):
-        assert kept in chain
-    for skipped in (
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-    ):
-        assert skipped not in chain
+    assert set(kept) <= set(chain)
+    assert not set(skipped) & set(chain)
     # Building the short chain left the setting as it was.
-    assert "django.contrib.sessions.middleware.SessionMiddleware" in settings.MIDDLEWARE
+    assert SESSION in settings.MIDDLEWARE
 
 
 @pytest.mark.parametrize(
