@@ -18,6 +18,7 @@ from manyi.text.features import FeatureSpec, extract_features
 from manyi.text.normalize import normalize_text
 from manyi.text.sentiment import (
     LANGUAGES,
+    LabelNoiseSpec,
     ModelNotFittedError,
     SentimentModel,
     load_model,
@@ -42,7 +43,7 @@ def test_constructor_only_stores_parameters_and_clone_copies_them() -> None:
     assert model.get_params() == {
         "lang": "en", "features": FeatureSpec(word=(1, 2)), "min_df": 3, "C": 0.5,
         "nb_alpha": 1.0, "plain_C": None, "threshold": "cv", "network": None, "lexicon": False,
-        "words": None,
+        "words": None, "label_noise": None,
     }  # fmt: skip
     assert not hasattr(model, "coef_")
     assert clone(model).get_params() == model.get_params()
@@ -178,6 +179,66 @@ def test_the_shipped_models_are_small_and_load_from_the_package() -> None:
     assert {load_model(lang).lang for lang in LANGUAGES} == set(LANGUAGES)
 
 
+def test_label_noise_down_weights_reviews_whose_own_label_is_unlikely_out_of_fold(
+    zh_sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    # given the bundled reviews with five labels flipped (reviews the model is sure about)
+    texts = zh_sample["review"].tolist()
+    labels = zh_sample["label"].to_numpy().copy()
+    sure = np.argsort(-np.abs(_small_model(zh_sample).predict_proba(texts) - 0.5))[:5]
+    labels[sure] = 1 - labels[sure]
+    spec = LabelNoiseSpec(below=0.1, weight=0.2)
+    # when a model is fitted with label-noise down-weighting, and once more
+    model = SentimentModel("zh", FeatureSpec(char=(1, 2)), min_df=2, C=2.0, label_noise=spec).fit(
+        texts, labels
+    )
+    again = clone(model).fit(texts, labels)
+    # then some reviews were down-weighted, deterministically, and the model differs from
+    # the unweighted one
+    plain = SentimentModel("zh", FeatureSpec(char=(1, 2)), min_df=2, C=2.0).fit(texts, labels)
+    assert model.n_downweighted_ > 0
+    assert np.array_equal(model.coef_, again.coef_)
+    assert not np.allclose(model.coef_, plain.coef_)
+    # and the setting is stored with the model and read back
+    model.save(tmp_path)
+    meta = json.loads((tmp_path / "zh.json").read_text("utf-8"))
+    assert meta["params"]["label_noise"] == {"below": 0.1, "weight": 0.2}
+    loaded = SentimentModel.from_files(tmp_path / "zh.npz", meta)
+    assert loaded.label_noise == spec
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
+
+
+def test_label_noise_weights_and_their_limits() -> None:
+    spec = LabelNoiseSpec(below=0.02, weight=0.2)
+    logits = np.array([-5.0, 5.0, -3.0, 3.0, 4.0])
+    assert spec.weights(np.array([1, 1, 0, 0, 0]), logits).tolist() == [0.2, 1.0, 1.0, 1.0, 0.2]
+    with pytest.raises(ValueError, match="label_noise"):
+        SentimentModel(
+            "en", FeatureSpec(word=(1, 1)), min_df=1, threshold="cv", label_noise=spec
+        ).fit(["good", "bad", "fine", "awful"], [1, 0, 1, 0])
+
+
+def test_weighted_training_with_unit_weights_is_the_unweighted_training(
+    zh_sample: pd.DataFrame,
+) -> None:
+    from scipy import sparse
+
+    from manyi.text.sentiment import _nb_ratio
+
+    texts = [normalize_text(t) for t in zh_sample["review"].tolist()]
+    labels = zh_sample["label"].to_numpy()
+    model = SentimentModel("zh", FeatureSpec(char=(1, 2)), min_df=2, C=2.0, plain_C=5.0)
+    unweighted = model._fit_arrays(texts, labels)
+    weighted = model._fit_arrays(texts, labels, np.ones(len(labels)))
+    assert np.allclose(unweighted[2], weighted[2])
+    assert np.isclose(unweighted[3], weighted[3])
+    x = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    assert np.allclose(
+        _nb_ratio(sparse.csr_matrix(x), np.array([1, 0, 0]), 1.0),
+        _nb_ratio(sparse.csr_matrix(x), np.array([1, 0, 0]), 1.0, np.ones(3)),
+    )
+
+
 def test_the_shipped_chinese_model_on_the_bundled_held_out_sample(
     zh_sample: pd.DataFrame,
 ) -> None:
@@ -232,8 +293,8 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 #: Targets the shipped models do not reach yet (docs/text-model-card.md gives the figures and
 #: what was tried). Strict: once a retrained model reaches one, the test says so.
+#: (Chinese reached 0.94 in the eighth round: 0.9401, with label-noise down-weighting.)
 MISSED = {
-    "zh": "held-out accuracy 0.9388 < 0.94",
     "en": "held-out macro-F1 0.9048 < 0.91",
     "pt": "held-out macro-F1 0.9233 < 0.93",
 }

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -47,6 +48,56 @@ NEUTRAL_BAND: tuple[float, float] = (0.35, 0.65)
 FloatArray = npt.NDArray[np.float64]
 #: The word block's arrays: vocabulary, IDF weights, coefficients (times its weight).
 _WordArrays = tuple[dict[str, int], FloatArray, FloatArray]
+
+
+@dataclass(frozen=True)
+class LabelNoiseSpec:
+    """Down-weighting of training reviews whose label looks wrong (issue 8, eighth round).
+
+    Before the final fit, the model's own 5-fold out-of-fold probabilities on the training
+    data (the same folds as the threshold search, ``random_state=8``, every member fitted
+    without weights) give each review a probability of its **own** label; reviews where it is
+    below ``below`` get ``weight`` in the final fit (in the naive-Bayes counts and as
+    ``sample_weight`` of every logistic regression), all others weight 1. Deterministic;
+    prediction is unchanged.
+
+    Parameters
+    ----------
+    below : float
+        Flag a review when its out-of-fold probability of its own label is below this.
+    weight : float
+        The flagged reviews' weight in the final fit, in [0, 1].
+
+    Examples
+    --------
+    >>> LabelNoiseSpec.from_dict(LabelNoiseSpec(below=0.05).to_dict()).below
+    0.05
+    """
+
+    below: float = 0.02
+    weight: float = 0.2
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the spec as JSON-ready data."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LabelNoiseSpec:
+        """Build a spec from :meth:`to_dict` output."""
+        return cls(below=float(data["below"]), weight=float(data["weight"]))
+
+    def weights(self, labels: npt.NDArray[np.int64], oof_logits: FloatArray) -> FloatArray:
+        """Per-review weights from out-of-fold logits (``weight`` where flagged, else 1).
+
+        Examples
+        --------
+        >>> spec = LabelNoiseSpec(below=0.02, weight=0.2)
+        >>> spec.weights(np.array([1, 1, 0]), np.array([-5.0, 2.0, 5.0])).tolist()
+        [0.2, 1.0, 0.2]
+        """
+        p_positive = _sigmoid(np.asarray(oof_logits, dtype=np.float64))
+        own = np.where(labels == 1, p_positive, 1.0 - p_positive)
+        return np.where(own < self.below, self.weight, 1.0)
 
 
 class ModelNotFittedError(RuntimeError):
@@ -92,6 +143,11 @@ class SentimentModel:
         n-grams of a dictionary segmentation (:mod:`manyi.text.segment`), normalised as a
         block of its own, and average its logit with the n-gram model's with weight
         ``words.weight``. Still linear: the two dot products are added. ``None``: no words.
+    label_noise : LabelNoiseSpec or None
+        If given, training reviews whose 5-fold out-of-fold probability of their own label
+        is below ``label_noise.below`` get weight ``label_noise.weight`` in the final fit
+        (training only; not with ``threshold="cv"``, ``lexicon`` or ``network``). ``None``:
+        every review weight 1.
 
     Attributes
     ----------
@@ -122,6 +178,8 @@ class SentimentModel:
     cv_macro_f1_ : float
         With ``threshold="cv"``: the macro-F1 of the 5-fold out-of-fold scores at that
         threshold (the figure the settings were compared by).
+    n_downweighted_ : int
+        With ``label_noise``: how many training reviews were down-weighted (0 without).
     metadata_ : dict
         For loaded models: the JSON metadata (data, split, held-out metrics).
 
@@ -146,6 +204,7 @@ class SentimentModel:
         network: NetworkSpec | None = None,
         lexicon: bool = False,
         words: WordBlockSpec | None = None,
+        label_noise: LabelNoiseSpec | None = None,
     ) -> None:
         self.lang = lang
         self.features = features
@@ -157,6 +216,7 @@ class SentimentModel:
         self.network = network
         self.lexicon = lexicon
         self.words = words
+        self.label_noise = label_noise
 
     metadata_: dict[str, Any]
     intercept_: float
@@ -168,6 +228,7 @@ class SentimentModel:
     word_coef_: FloatArray | None
     word_index_: WordIndex | None
     cv_macro_f1_: float
+    n_downweighted_: int
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters (scikit-learn's ``clone`` uses them)."""
@@ -182,6 +243,7 @@ class SentimentModel:
             "network": self.network,
             "lexicon": self.lexicon,
             "words": self.words,
+            "label_noise": self.label_noise,
         }
 
     def set_params(self, **params: Any) -> SentimentModel:
@@ -220,9 +282,20 @@ class SentimentModel:
             )
         if self.words is not None and self.network is not None:
             raise ValueError("a model has either a word block or a network partner, not both")
+        if self.label_noise is not None and (
+            self.threshold == "cv" or self.lexicon or self.network is not None
+        ):
+            raise ValueError(
+                "label_noise is implemented for a fixed threshold without lexicon or network"
+            )
         docs = [normalize_text(t) for t in texts]
         oof = self._oof_logits(docs, labels) if self.threshold == "cv" or self.lexicon else None
-        vocabulary, idf, coef, intercept, network, words = self._fit_arrays(docs, labels)
+        weights = None
+        self.n_downweighted_ = 0
+        if self.label_noise is not None:
+            weights = self.label_noise.weights(labels, self._oof_logits(docs, labels))
+            self.n_downweighted_ = int(np.sum(weights < 1.0))
+        vocabulary, idf, coef, intercept, network, words = self._fit_arrays(docs, labels, weights)
         self.vocabulary_ = vocabulary
         self.network_ = network
         self._set_word_block(words)
@@ -284,7 +357,10 @@ class SentimentModel:
         self.word_index_ = WordIndex(self.word_vocabulary_, self.words.ngram)
 
     def _fit_arrays(
-        self, docs: list[str], labels: npt.NDArray[np.int64]
+        self,
+        docs: list[str],
+        labels: npt.NDArray[np.int64],
+        weights: FloatArray | None = None,
     ) -> tuple[dict[str, int], FloatArray, FloatArray, float, Network | None, _WordArrays | None]:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -297,14 +373,14 @@ class SentimentModel:
         )
         x = vectorizer.fit_transform(docs)
         ratio = (
-            _nb_ratio(x, labels, self.nb_alpha)
+            _nb_ratio(x, labels, self.nb_alpha, weights)
             if self.nb_alpha is not None
             else np.ones(x.shape[1])
         )
-        coef, intercept = _fit_logistic(x.multiply(ratio).tocsr(), labels, self.C)
+        coef, intercept = _fit_logistic(x.multiply(ratio).tocsr(), labels, self.C, weights)
         coef = coef * ratio
         if self.plain_C is not None:
-            plain_coef, plain_intercept = _fit_logistic(x, labels, self.plain_C)
+            plain_coef, plain_intercept = _fit_logistic(x, labels, self.plain_C, weights)
             coef = (coef + plain_coef) / 2.0
             intercept = (intercept + plain_intercept) / 2.0
         network = None
@@ -322,7 +398,7 @@ class SentimentModel:
             # the average's weights are folded into the arrays, as for the network
             share = self.words.weight
             word_vocabulary, word_idf, word_coef, word_intercept = _fit_word_block(
-                docs, labels, self.words
+                docs, labels, self.words, weights
             )
             words = (word_vocabulary, word_idf, word_coef * share)
             coef = coef * (1.0 - share)
@@ -467,6 +543,7 @@ class SentimentModel:
                 "network": None if self.network is None else self.network.to_dict(),
                 "lexicon": self.lexicon,
                 "words": None if self.words is None else self.words.to_dict(),
+                **({} if self.label_noise is None else {"label_noise": self.label_noise.to_dict()}),
             },
             "intercept": self.intercept_,
             "threshold": self.threshold_,
@@ -501,6 +578,9 @@ class SentimentModel:
             else NetworkSpec.from_dict(params["network"]),
             lexicon=bool(params.get("lexicon", False)),
             words=None if params.get("words") is None else WordBlockSpec.from_dict(params["words"]),
+            label_noise=None
+            if params.get("label_noise") is None
+            else LabelNoiseSpec.from_dict(params["label_noise"]),
         )
         with np.load(npz) as arrays:
             terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
@@ -531,8 +611,10 @@ class SentimentModel:
         return model
 
 
-def _fit_logistic(x: Any, labels: npt.NDArray[np.int64], c: float) -> tuple[FloatArray, float]:
-    """L2 logistic regression (liblinear); returns the coefficients and the intercept."""
+def _fit_logistic(
+    x: Any, labels: npt.NDArray[np.int64], c: float, weights: FloatArray | None = None
+) -> tuple[FloatArray, float]:
+    """L2 logistic regression (liblinear; optional sample weights); coefficients, intercept."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -542,7 +624,7 @@ def _fit_logistic(x: Any, labels: npt.NDArray[np.int64], c: float) -> tuple[Floa
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         try:
-            classifier.fit(x, labels)
+            classifier.fit(x, labels, sample_weight=weights)
         except ConvergenceWarning as exc:
             raise RuntimeError(
                 f"logistic regression did not converge ({exc}); try a smaller C or a larger min_df"
@@ -550,15 +632,24 @@ def _fit_logistic(x: Any, labels: npt.NDArray[np.int64], c: float) -> tuple[Floa
     return np.asarray(classifier.coef_[0], dtype=np.float64), float(classifier.intercept_[0])
 
 
-def _nb_ratio(x: Any, labels: npt.NDArray[np.int64], alpha: float) -> FloatArray:
+def _nb_ratio(
+    x: Any, labels: npt.NDArray[np.int64], alpha: float, weights: FloatArray | None = None
+) -> FloatArray:
     present = (x > 0).astype(np.float64)
-    p = np.asarray(present[labels == 1].sum(axis=0)).ravel() + alpha
-    q = np.asarray(present[labels == 0].sum(axis=0)).ravel() + alpha
+    if weights is None:
+        p = np.asarray(present[labels == 1].sum(axis=0)).ravel() + alpha
+        q = np.asarray(present[labels == 0].sum(axis=0)).ravel() + alpha
+    else:  # weighted document counts
+        p = np.asarray(present.T @ (weights * (labels == 1))).ravel() + alpha
+        q = np.asarray(present.T @ (weights * (labels == 0))).ravel() + alpha
     return np.asarray(np.log((p / p.sum()) / (q / q.sum())), dtype=np.float64)
 
 
 def _fit_word_block(
-    docs: list[str], labels: npt.NDArray[np.int64], spec: WordBlockSpec
+    docs: list[str],
+    labels: npt.NDArray[np.int64],
+    spec: WordBlockSpec,
+    weights: FloatArray | None = None,
 ) -> tuple[dict[str, int], FloatArray, FloatArray, float]:
     """The word block's vocabulary, IDF, NB-scaled coefficients and intercept."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -570,8 +661,8 @@ def _fit_word_block(
         dtype=np.float64,
     )
     x = vectorizer.fit_transform(docs)
-    ratio = _nb_ratio(x, labels, spec.nb_alpha)
-    coef, intercept = _fit_logistic(x.multiply(ratio).tocsr(), labels, spec.C)
+    ratio = _nb_ratio(x, labels, spec.nb_alpha, weights)
+    coef, intercept = _fit_logistic(x.multiply(ratio).tocsr(), labels, spec.C, weights)
     vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
     return vocabulary, np.asarray(vectorizer.idf_), coef * ratio, intercept
 
