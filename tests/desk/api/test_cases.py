@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -101,6 +103,33 @@ def test_list_pages_through_the_visible_cases_in_a_stable_order(api: Any, make_c
     assert [item["id"] for item in found["items"]] == [ids[3]]
     by_status = api.get("/api/cases?status=closed", as_="mei").json()
     assert by_status["count"] == 0
+
+
+def test_dates_with_any_offset_are_one_instant_and_out_of_range_ones_a_422(
+    api: Any, make_case: Any
+) -> None:
+    """ISO 8601 and Python allow UTC offsets up to ±23:59, PostgreSQL only up to ±15:59: the
+    API turns every instant into UTC before it reaches the database (schemathesis found a 500
+    on ``opened_from=0379-09-20T03:59:57-23:40``)."""
+    case = make_case()
+    opened = case.opened_at.astimezone(dt.UTC)
+    minute = dt.timedelta(minutes=1)
+    west = dt.timezone(-dt.timedelta(hours=23, minutes=40))
+    east = dt.timezone(dt.timedelta(hours=23, minutes=59))
+    far_west, far_east = (opened - minute).astimezone(west), (opened + minute).astimezone(east)
+    query = urlencode(
+        {"queue": "all", "opened_from": far_west.isoformat(), "opened_to": far_east.isoformat()}
+    )
+
+    found = api.get(f"/api/cases?{query}", as_="mei")
+
+    assert found.status_code == 200
+    assert [item["id"] for item in found.json()["items"]] == [case.case_id]
+    # An instant before year 1 in UTC cannot be stored anywhere: a field error, not a 500.
+    early = urlencode({"queue": "all", "opened_from": "0001-01-01T00:00:00+05:00"})
+    refused = api.get(f"/api/cases?{early}", as_="mei")
+    assert refused.status_code == 422
+    assert "opened_from" in refused.content.decode()
 
 
 def test_get_shows_allowed_transitions_and_sla_clocks(api: Any, make_case: Any) -> None:

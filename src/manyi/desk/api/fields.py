@@ -9,12 +9,13 @@ a bigint ends at 2**63 - 1.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 #: The largest value of a bigint primary key.
 MAX_ID = 2**63 - 1
@@ -96,3 +97,17 @@ class Output(BaseModel):
     """A response body the view builds from plain values (a dict of fields, never a model
     instance). A plain pydantic model: ninja's ``Schema`` wraps every field access in a
     getter for ORM objects, which costs a case read more than its JSON encoding."""
+
+
+def in_utc(value: datetime) -> datetime:
+    """An instant as UTC: PostgreSQL refuses a UTC offset beyond ±15:59 (ISO 8601 and Python
+    allow up to ±23:59), and one instant is the same whatever offset it was written with. An
+    instant that falls outside years 1-9999 in UTC is refused."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_("The date is out of range.")) from None
+
+
+#: A date and time with its offset (``...Z`` or ``...+08:00``), kept as UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(in_utc)]

@@ -19,11 +19,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import APIKeyHeader
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
 from manyi.desk.api import signatures
 from manyi.desk.api.errors import ApiError, ErrorOut
-from manyi.desk.api.fields import Input, JsonObject, ShopKey
+from manyi.desk.api.fields import Input, Instant, JsonObject, ShopKey
 from manyi.desk.cases.services import record_order_event
 
 #: Keys of ``data`` that the case event uses itself.
@@ -58,7 +58,7 @@ class OrderEventIn(Input):
     event: Literal["delivered", "refunded"]
     order_id: ShopKey
     #: When it happened at the shop, with its UTC offset.
-    at: AwareDatetime
+    at: Instant
     data: JsonObject = Field(default_factory=dict)
 
     @field_validator("data")

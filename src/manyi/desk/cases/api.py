@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Header, Query, Router, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from manyi.desk.api.auth import api_auth
 from manyi.desk.api.errors import ErrorOut
@@ -28,6 +28,7 @@ from manyi.desk.api.fields import (
     Amount,
     Id,
     Input,
+    Instant,
     LongText,
     MessageText,
     Output,
@@ -184,7 +185,7 @@ class ContactIn(Input):
     channel: Literal["phone", "chat"]
     direction: Literal["in", "out"]
     body: MessageText
-    at: AwareDatetime | None = Field(None, description="When it happened (default: now)")
+    at: Instant | None = Field(None, description="When it happened (default: now)")
     expected_version: Version | None = None
 
 
@@ -202,8 +203,8 @@ class CaseQuery(Schema):
         description="Subject or contact name contains it; or an exact e-mail, order, "
         "customer or case number",
     )
-    opened_from: AwareDatetime | None = None
-    opened_to: AwareDatetime | None = None
+    opened_from: Instant | None = None
+    opened_to: Instant | None = None
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=1_000_000)
 

@@ -14,11 +14,20 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from manyi.desk.api.auth import api_auth
 from manyi.desk.api.errors import ApiError, ErrorOut
-from manyi.desk.api.fields import MAX_ID, Input, LongText, ShopKey, check_text, enum, one_of
+from manyi.desk.api.fields import (
+    MAX_ID,
+    Input,
+    Instant,
+    LongText,
+    ShopKey,
+    check_text,
+    enum,
+    one_of,
+)
 from manyi.desk.api.idempotency import respond_once
 from manyi.desk.api.paging import page_of
 from manyi.desk.commerce.models import Review
@@ -88,7 +97,7 @@ class NewReviewIn(Input):
         None, description="The platform's review id (generated when left out)"
     )
     language: Language | None = Field(None, description="Detected from the text when left out")
-    created_at: AwareDatetime | None = Field(None, description="When it was written (now)")
+    created_at: Instant | None = Field(None, description="When it was written (now)")
     source: Source = "api"
     author_name: AuthorName = Field("", description="The reviewer's display name, e.g. 张**")
 
@@ -113,8 +122,8 @@ class ReviewQuery(Schema):
     status: ReviewStatus | None = None
     has_reply: bool | None = None
     has_follow_up: bool | None = None
-    created_from: AwareDatetime | None = None
-    created_to: AwareDatetime | None = None
+    created_from: Instant | None = None
+    created_to: Instant | None = None
     category: Annotated[str, Field(max_length=128)] | None = None
     seller: ShopKey | None = None
     q: SearchText | None = Field(
