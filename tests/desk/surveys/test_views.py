@@ -323,6 +323,8 @@ def test_an_old_link_to_no_invitation_is_expired_not_unknown(
     old = _minted(987_654, 29, monkeypatch)
     page = client.post(reverse("surveys:answer", args=[old]), dict(CSAT_AND_CES, lang="en"))
     assert page.status_code == 410
+    # The same without the form's language (the view reads the page first: another path).
+    assert client.post(reverse("surveys:answer", args=[old]), CSAT_AND_CES).status_code == 410
     unknown = _minted(987_654, 1, monkeypatch)
     page = client.post(reverse("surveys:answer", args=[unknown]), dict(CSAT_AND_CES, lang="en"))
     assert page.status_code == 404

@@ -19,7 +19,12 @@ from django.views.decorators.http import require_http_methods
 
 from manyi.desk.surveys.errors import SurveyError, SurveyErrorCode
 from manyi.desk.surveys.forms import ErrorLink, layout_page
-from manyi.desk.surveys.links import make_opt_out_token, read_opt_out_token, read_survey_token
+from manyi.desk.surveys.links import (
+    link_expired,
+    make_opt_out_token,
+    read_opt_out_token,
+    read_survey_token,
+)
 from manyi.desk.surveys.models import Invitation, Trigger
 from manyi.desk.surveys.selectors import SurveyPage, get_settings, get_survey_page, is_open
 from manyi.desk.surveys.services import opt_out, submit_response
@@ -87,8 +92,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         lang = _asked_language(request)
         if lang is None:  # a form without its language gets the invitation's
             found = get_survey_page(signed.invitation_id, with_answers=False)
-            if found is None:
-                return _problem(request, "invalid")
+            if found is None:  # the age first, as for any link
+                too_old = link_expired(signed.signed_at, get_settings().link_days)
+                return _problem(request, "expired" if too_old else "invalid")
             lang = _language(request, found.invitation.language)
         return _submit(request, token, signed.invitation_id, signed.signed_at, now, lang)
     check = read_survey_token(token, link_days=get_settings().link_days)
