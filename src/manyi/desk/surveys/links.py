@@ -58,10 +58,10 @@ def read_survey_token(token: str, *, link_days: int | None) -> LinkCheck:
     return _read(token, SALT, None if link_days is None else link_days * 86400)
 
 
-def link_expired(signed_at: int, link_days: int, now: float | None = None) -> bool:
-    """Whether a link signed at ``signed_at`` is past the lifetime (the rule of
-    ``signing.loads(max_age=...)``, which :func:`read_survey_token` applies)."""
-    return (time.time() if now is None else now) - signed_at > link_days * 86400
+def link_expired(signed_at: int, link_days: int) -> bool:
+    """Whether a link signed at ``signed_at`` is past the lifetime now (the rule and the clock
+    of ``signing.loads(max_age=...)``, which :func:`read_survey_token` applies)."""
+    return time.time() - signed_at > link_days * 86400
 
 
 def read_opt_out_token(token: str) -> LinkCheck:

@@ -257,7 +257,7 @@ def submit_response(
             link_days = locked.link_days
             if link_days is None:  # no invitation row: the lifetime alone
                 link_days = get_settings().link_days
-            if link_expired(link_signed_at, link_days):  # by the clock signing uses
+            if link_expired(link_signed_at, link_days):
                 raise SurveyError(SurveyErrorCode.EXPIRED, _("This link has expired."))
         invitation = locked.invitation
         if invitation is None or invitation.status != InvitationStatus.ISSUED:
