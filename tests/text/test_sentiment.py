@@ -43,7 +43,7 @@ def test_constructor_only_stores_parameters_and_clone_copies_them() -> None:
     assert model.get_params() == {
         "lang": "en", "features": FeatureSpec(word=(1, 2)), "min_df": 3, "C": 0.5,
         "nb_alpha": 1.0, "plain_C": None, "threshold": "cv", "network": None, "lexicon": False,
-        "words": None, "label_noise": None,
+        "words": None, "label_noise": None, "sentences": False,
     }  # fmt: skip
     assert not hasattr(model, "coef_")
     assert clone(model).get_params() == model.get_params()

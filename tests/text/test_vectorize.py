@@ -57,7 +57,10 @@ EDGE_TEXTS = [
 def _string_probabilities(model: SentimentModel, docs: list[str]) -> np.ndarray:
     rows, cols = string_columns(docs, model.features, model.vocabulary_)
     words = model.word_columns_of_strings(docs) if model.words is not None else None
-    return model.probabilities_of_columns(rows, cols, len(docs), word_columns=words)
+    sentences = model.sentence_columns_of_strings(docs) if model.sentences else None
+    return model.probabilities_of_columns(
+        rows, cols, len(docs), word_columns=words, sentence_columns=sentences
+    )
 
 
 def _assert_same_columns(index: FeatureIndex, docs: list[str], model: SentimentModel) -> None:

@@ -38,6 +38,7 @@ from manyi.text.lexicon import (
 from manyi.text.network import Network, NetworkSpec, fit_network
 from manyi.text.normalize import NORMALIZER_VERSION, normalize_text
 from manyi.text.segment import WordBlockSpec, WordIndex, word_columns_of_strings, word_features
+from manyi.text.sentences import SENTENCE_FEATURE_NAMES, sentence_figures, split_sentences
 from manyi.text.vectorize import FeatureIndex, IntArray, string_columns
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "pt")
@@ -48,6 +49,9 @@ NEUTRAL_BAND: tuple[float, float] = (0.35, 0.65)
 FloatArray = npt.NDArray[np.float64]
 #: The word block's arrays: vocabulary, IDF weights, coefficients (times its weight).
 _WordArrays = tuple[dict[str, int], FloatArray, FloatArray]
+#: The sentences of a batch for the sentence figures: the ``(rows, columns)`` of their known
+#: n-grams (rows numbering the sentences) and the text each sentence belongs to.
+SentenceColumns = tuple[IntArray, IntArray, IntArray]
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,11 @@ class SentimentModel:
         is below ``label_noise.below`` get weight ``label_noise.weight`` in the final fit
         (training only; not with ``threshold="cv"``, ``lexicon`` or ``network``). ``None``:
         every review weight 1.
+    sentences : bool
+        If true (with ``lexicon``), also score every sentence of a review alone with the
+        linear model and give the stack six figures of those sentence logits
+        (:mod:`manyi.text.sentences`); the training reviews' figures come from the 5-fold
+        out-of-fold models, as the stack's linear logits do. ``False``: the stack as before.
 
     Attributes
     ----------
@@ -205,6 +214,7 @@ class SentimentModel:
         lexicon: bool = False,
         words: WordBlockSpec | None = None,
         label_noise: LabelNoiseSpec | None = None,
+        sentences: bool = False,
     ) -> None:
         self.lang = lang
         self.features = features
@@ -217,6 +227,7 @@ class SentimentModel:
         self.lexicon = lexicon
         self.words = words
         self.label_noise = label_noise
+        self.sentences = sentences
 
     metadata_: dict[str, Any]
     intercept_: float
@@ -244,6 +255,7 @@ class SentimentModel:
             "lexicon": self.lexicon,
             "words": self.words,
             "label_noise": self.label_noise,
+            "sentences": self.sentences,
         }
 
     def set_params(self, **params: Any) -> SentimentModel:
@@ -280,6 +292,13 @@ class SentimentModel:
                 f"no valence lexicon for {self.lang!r}; lexicon=True needs one of "
                 f"{LEXICON_LANGUAGES}"
             )
+        if self.sentences and (
+            not self.lexicon or self.words is not None or self.network is not None
+        ):
+            raise ValueError(
+                "sentences=True feeds the lexicon stack: it needs lexicon=True and neither a "
+                "word block nor a network"
+            )
         if self.words is not None and self.network is not None:
             raise ValueError("a model has either a word block or a network partner, not both")
         if self.label_noise is not None and (
@@ -289,11 +308,15 @@ class SentimentModel:
                 "label_noise is implemented for a fixed threshold without lexicon or network"
             )
         docs = [normalize_text(t) for t in texts]
-        oof = self._oof_logits(docs, labels) if self.threshold == "cv" or self.lexicon else None
+        oof, oof_sentences = (
+            self._oof_logits(docs, labels)
+            if self.threshold == "cv" or self.lexicon
+            else (None, None)
+        )
         weights = None
         self.n_downweighted_ = 0
         if self.label_noise is not None:
-            weights = self.label_noise.weights(labels, self._oof_logits(docs, labels))
+            weights = self.label_noise.weights(labels, self._oof_logits(docs, labels)[0])
             self.n_downweighted_ = int(np.sum(weights < 1.0))
         vocabulary, idf, coef, intercept, network, words = self._fit_arrays(docs, labels, weights)
         self.vocabulary_ = vocabulary
@@ -308,7 +331,7 @@ class SentimentModel:
         scores = oof
         if self.lexicon:
             assert oof is not None
-            scores = self._fit_stack(docs, labels, oof)
+            scores = self._fit_stack(docs, labels, oof, oof_sentences)
         threshold = 0.5 if self.threshold == "cv" else float(self.threshold)
         if self.threshold == "cv":
             assert scores is not None
@@ -324,18 +347,25 @@ class SentimentModel:
         return self
 
     def _fit_stack(
-        self, docs: list[str], labels: npt.NDArray[np.int64], oof: FloatArray
+        self,
+        docs: list[str],
+        labels: npt.NDArray[np.int64],
+        oof: FloatArray,
+        oof_sentences: FloatArray | None,
     ) -> FloatArray:
         """Fit the lexicon stack on the out-of-fold logits; return its own out-of-fold logits.
 
-        The stack's figures come from the final vocabulary (they are unsupervised); its
-        out-of-fold logits, for the threshold, refit it on the same 5 folds as the linear model.
+        The stack's lexicon figures come from the final vocabulary (they are unsupervised); the
+        sentence figures (with ``sentences``) are out-of-fold like the logits. Its out-of-fold
+        logits, for the threshold, refit it on the same 5 folds as the linear model.
         """
         from sklearn.model_selection import StratifiedKFold
 
         valence, kind = lexicon_tables(self.lang, self.vocabulary_, self.features)
         rows, cols = _columns(docs, self.features, self.vocabulary_, self.feature_index_)
         figures = lexicon_features(rows, cols, len(docs), valence, kind)
+        if oof_sentences is not None:
+            figures = np.column_stack([figures, oof_sentences])
         self.lexicon_valence_, self.lexicon_kind_ = valence, kind
         self.stack_ = fit_stack(oof, figures, labels)
         stacked = np.zeros(len(docs))
@@ -406,20 +436,28 @@ class SentimentModel:
         vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
         return vocabulary, np.asarray(vectorizer.idf_), coef, intercept, network, words
 
-    def _oof_logits(self, docs: list[str], labels: npt.NDArray[np.int64]) -> FloatArray:
-        """The linear model's logits from 5-fold cross-validation on the training data."""
+    def _oof_logits(
+        self, docs: list[str], labels: npt.NDArray[np.int64]
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """The linear model's logits from 5-fold cross-validation on the training data.
+
+        With ``sentences``, also the sentence figures of every review from the same
+        out-of-fold models (``None`` without).
+        """
         from sklearn.model_selection import StratifiedKFold
 
         oof = np.zeros(len(docs))
+        oof_sentences = (
+            np.zeros((len(docs), len(SENTENCE_FEATURE_NAMES))) if self.sentences else None
+        )
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=8)
         for train_idx, test_idx in folds.split(np.zeros(len(labels)), labels):
             vocab, idf, coef, intercept, network, words = self._fit_arrays(
                 [docs[i] for i in train_idx], labels[train_idx]
             )
             test_docs = [docs[i] for i in test_idx]
-            rows, cols = _columns(
-                test_docs, self.features, vocab, FeatureIndex.build(vocab, self.features)
-            )
+            index = FeatureIndex.build(vocab, self.features)
+            rows, cols = _columns(test_docs, self.features, vocab, index)
             word_block = None
             if words is not None:
                 assert self.words is not None
@@ -429,7 +467,12 @@ class SentimentModel:
             oof[test_idx] = _logits(
                 rows, cols, len(test_docs), idf, coef, intercept, network=network, words=word_block
             )
-        return oof
+            if oof_sentences is not None:
+                sentences = _sentence_columns(test_docs, self.features, vocab, index)
+                oof_sentences[test_idx] = _sentence_figures(
+                    sentences, idf, coef, intercept, oof[test_idx]
+                )
+        return oof, oof_sentences
 
     # -- prediction -----------------------------------------------------------------------
     def predict_proba(self, texts: Iterable[object]) -> FloatArray:
@@ -454,7 +497,14 @@ class SentimentModel:
         rows, cols = _columns(docs, self.features, self.vocabulary_, self.feature_index_)
         word_index: WordIndex | None = getattr(self, "word_index_", None)
         word_columns = None if word_index is None else word_index.columns(docs)
-        return self.probabilities_of_columns(rows, cols, len(docs), word_columns=word_columns)
+        sentence_columns = (
+            _sentence_columns(docs, self.features, self.vocabulary_, self.feature_index_)
+            if getattr(self, "sentences", False)
+            else None
+        )
+        return self.probabilities_of_columns(
+            rows, cols, len(docs), word_columns=word_columns, sentence_columns=sentence_columns
+        )
 
     def word_columns_of_strings(self, docs: Sequence[str]) -> tuple[IntArray, IntArray]:
         """The word block's ``(rows, columns)`` on the string path (the reference)."""
@@ -463,6 +513,13 @@ class SentimentModel:
             raise ValueError("this model has no word block")
         return word_columns_of_strings(docs, self.words.ngram, self.word_vocabulary_)
 
+    def sentence_columns_of_strings(self, docs: Sequence[str]) -> SentenceColumns:
+        """The sentences' ``(rows, columns, owner)`` on the string path (the reference)."""
+        self._check_fitted()
+        if not self.sentences:
+            raise ValueError("this model has no sentence figures")
+        return _sentence_columns(docs, self.features, self.vocabulary_, None)
+
     def probabilities_of_columns(
         self,
         rows: IntArray,
@@ -470,11 +527,14 @@ class SentimentModel:
         n_docs: int,
         *,
         word_columns: tuple[IntArray, IntArray] | None = None,
+        sentence_columns: SentenceColumns | None = None,
     ) -> FloatArray:
         """Probabilities from ``(rows, columns)`` of the known n-grams (either look-up path).
 
         A model with a word block also needs the ``(rows, columns)`` of its word n-grams
-        (:meth:`word_columns_of_strings` or ``word_index_.columns``).
+        (:meth:`word_columns_of_strings` or ``word_index_.columns``); a model with sentence
+        figures those of the texts' sentences (:meth:`sentence_columns_of_strings`, or the
+        vectorised look-up as :meth:`predict_proba_normalized` does it).
         """
         # models pickled before the network, the lexicon or the words existed lack them
         stack = getattr(self, "stack_", None)
@@ -483,6 +543,8 @@ class SentimentModel:
             if word_columns is None:
                 raise ValueError("this model has a word block: pass word_columns")
             words = (word_columns[0], word_columns[1], self.word_idf_, self.word_coef_)
+        if getattr(self, "sentences", False) and sentence_columns is None:
+            raise ValueError("this model has sentence figures: pass sentence_columns")
         return _probabilities(
             rows,
             cols,
@@ -493,6 +555,7 @@ class SentimentModel:
             network=getattr(self, "network_", None),
             lexicon=None if stack is None else (stack, self.lexicon_valence_, self.lexicon_kind_),
             words=words,
+            sentences=sentence_columns if getattr(self, "sentences", False) else None,
         )
 
     def predict(self, texts: Iterable[object]) -> npt.NDArray[np.int64]:
@@ -544,6 +607,7 @@ class SentimentModel:
                 "lexicon": self.lexicon,
                 "words": None if self.words is None else self.words.to_dict(),
                 **({} if self.label_noise is None else {"label_noise": self.label_noise.to_dict()}),
+                **({"sentences": True} if self.sentences else {}),
             },
             "intercept": self.intercept_,
             "threshold": self.threshold_,
@@ -581,6 +645,7 @@ class SentimentModel:
             label_noise=None
             if params.get("label_noise") is None
             else LabelNoiseSpec.from_dict(params["label_noise"]),
+            sentences=bool(params.get("sentences", False)),
         )
         with np.load(npz) as arrays:
             terms = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
@@ -711,6 +776,7 @@ def _probabilities(
     network: Network | None = None,
     lexicon: tuple[Stack, Any, Any] | None = None,
     words: tuple[IntArray, IntArray, Any, Any] | None = None,
+    sentences: SentenceColumns | None = None,
 ) -> FloatArray:
     """:func:`_logits` through the logistic."""
     return _sigmoid(
@@ -724,6 +790,7 @@ def _probabilities(
             network=network,
             lexicon=lexicon,
             words=words,
+            sentences=sentences,
         )
     )
 
@@ -739,6 +806,7 @@ def _logits(
     network: Network | None = None,
     lexicon: tuple[Stack, Any, Any] | None = None,
     words: tuple[IntArray, IntArray, Any, Any] | None = None,
+    sentences: SentenceColumns | None = None,
 ) -> FloatArray:
     """Sublinear TF-IDF, L2-normalised, dotted with the coefficients, through the logistic.
 
@@ -750,7 +818,9 @@ def _logits(
     vector) is added to the linear one; with a ``lexicon`` (the stack and the columns' valence
     and kind), the stack combines that logit with the lexicon figures. With ``words`` (the
     word block's rows, columns, IDF and coefficients), the word n-grams are normalised as a
-    block of their own and their dot product is added too.
+    block of their own and their dot product is added too. With ``sentences`` (the sentences'
+    rows, columns and texts; only with a ``lexicon``), every sentence is scored alone by the
+    same linear model and the stack also gets the sentence figures.
     """
     if len(rows) == 0 and (words is None or len(words[0]) == 0):
         return np.zeros(n_docs)
@@ -771,8 +841,40 @@ def _logits(
         linear = linear + network.logits(row, col, weight / safe_norm[row], n_docs, n_features)
     if lexicon is not None:
         stack, valence, kind = lexicon
-        linear = stack.logits(linear, lexicon_features(rows, cols, n_docs, valence, kind))
+        figures = lexicon_features(rows, cols, n_docs, valence, kind)
+        if sentences is not None:
+            figures = np.column_stack(
+                [figures, _sentence_figures(sentences, idf, coef, intercept, linear)]
+            )
+        linear = stack.logits(linear, figures)
     return np.asarray(np.where(has_features, linear, 0.0), dtype=np.float64)
+
+
+def _sentence_columns(
+    docs: Sequence[str],
+    spec: FeatureSpec,
+    vocabulary: dict[str, int],
+    index: FeatureIndex | None,
+) -> SentenceColumns:
+    """The texts' sentences (:func:`split_sentences`) looked up as texts of their own."""
+    sentences, owner = split_sentences(docs)
+    rows, cols = _columns(sentences, spec, vocabulary, index)
+    return rows, cols, owner
+
+
+def _sentence_figures(
+    sentences: SentenceColumns,
+    idf: FloatArray,
+    coef: FloatArray,
+    intercept: float,
+    review_logits: FloatArray,
+) -> FloatArray:
+    """The sentence figures: each sentence's linear logit, as if it were a review."""
+    rows, cols, owner = sentences
+    n_sentences = len(owner)
+    logits = _logits(rows, cols, n_sentences, idf, coef, intercept)
+    scored = np.bincount(rows, minlength=n_sentences) > 0
+    return sentence_figures(logits, scored, owner, review_logits)
 
 
 def _tfidf(
