@@ -64,6 +64,15 @@ def browser() -> Iterator[Any]:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
+            # While Playwright's event loop runs on the test thread, asgiref keeps Django's
+            # connections in a context variable instead of the thread's storage, so the tests
+            # after the first browser test use connections of their own: close them here,
+            # where they are visible. Left open, one keeps a session on the test database and
+            # pytest-django's DROP DATABASE at the end fails on PostgreSQL ("is being accessed
+            # by other users").
+            from django.db import connections
+
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
