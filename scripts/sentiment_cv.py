@@ -59,36 +59,13 @@ CONTRAST_MARK = "but_"
 #: Contrast words per language and list (one- or two-word; Portuguese accent-folded). The
 #: narrow lists are the brief's; the wide ones add words frequent enough in the training
 #: part (counts in docs/text-model-card.md, ninth round).
+_NARROW = {
+    "en": ("but", "however", "though", "although"),
+    "pt": ("mas", "porem", "entretanto", "contudo", "todavia", "so que", "pena que", "no entanto"),
+}
 CONTRAST_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "narrow": ("but", "however", "though", "although"),
-        "wide": ("but", "however", "though", "although", "unfortunately", "except", "sadly"),
-    },
-    "pt": {
-        "narrow": (
-            "mas",
-            "porem",
-            "entretanto",
-            "contudo",
-            "todavia",
-            "so que",
-            "pena que",
-            "no entanto",
-        ),
-        "wide": (
-            "mas",
-            "porem",
-            "entretanto",
-            "contudo",
-            "todavia",
-            "so que",
-            "pena que",
-            "no entanto",
-            "infelizmente",
-            "apesar",
-            "embora",
-        ),
-    },
+    "en": {"narrow": _NARROW["en"], "wide": (*_NARROW["en"], "unfortunately", "except", "sadly")},
+    "pt": {"narrow": _NARROW["pt"], "wide": (*_NARROW["pt"], "infelizmente", "apesar", "embora")},
 }
 SENTENCE_FEATURES = ("min", "max", "mean", "last", "negative share", "log sentences")
 

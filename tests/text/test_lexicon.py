@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from manyi.data.samples import sample_path
 from manyi.text.features import FeatureSpec
 from manyi.text.lexicon import (
     FEATURE_NAMES,
@@ -31,18 +30,6 @@ from manyi.text.sentiment import SentimentModel
 from manyi.text.vectorize import string_columns
 
 SPEC = FeatureSpec(word=(1, 2), mark_negation=True, mark_position=True)
-
-
-@pytest.fixture(scope="module")
-def en_sample() -> pd.DataFrame:
-    frame = pd.read_csv(sample_path("reviews_en")).dropna(subset=["Review Text"])
-    frame = frame[frame["Rating"] != 3]
-    return pd.DataFrame(
-        {
-            "text": (frame["Title"].fillna("") + ". " + frame["Review Text"]).tolist(),
-            "label": (frame["Rating"] >= 4).astype(int).tolist(),
-        }
-    )
 
 
 @pytest.fixture(scope="module")

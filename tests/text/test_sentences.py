@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from manyi.data.samples import sample_path
 from manyi.text import sentences
 from manyi.text.features import FeatureSpec, extract_features
 from manyi.text.lexicon import FEATURE_NAMES
@@ -32,18 +31,6 @@ EDGE_TEXTS = [
     "5'8\". runs small. returning it",
     "Not worth the price, very thin. " * 300,
 ]
-
-
-@pytest.fixture(scope="module")
-def en_sample() -> pd.DataFrame:
-    frame = pd.read_csv(sample_path("reviews_en")).dropna(subset=["Review Text"])
-    frame = frame[frame["Rating"] != 3]
-    return pd.DataFrame(
-        {
-            "text": (frame["Title"].fillna("") + ". " + frame["Review Text"]).tolist(),
-            "label": (frame["Rating"] >= 4).astype(int).tolist(),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
