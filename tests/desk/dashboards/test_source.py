@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -32,7 +33,8 @@ def _read(src: Any) -> tuple[int, int]:
     cases, events = src.table("cases"), src.table("case_events")
     opened = events.filter(events.seq == 1).case_id
     row = src.execute(cases.aggregate(cases=cases.count(), opened=cases.case_id.isin(opened).sum()))
-    return int(row["cases"].iloc[0]), int(row["opened"].fillna(0).iloc[0])
+    opened_count = row["opened"].iloc[0]  # SUM over no rows is NULL (None or NaN)
+    return int(row["cases"].iloc[0]), 0 if pd.isna(opened_count) else int(opened_count)
 
 
 def test_analysis_sees_whole_commits_while_the_desk_writes(staff: Any) -> None:
