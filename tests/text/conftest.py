@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 import pytest
 
 from manyi.data.samples import sample_path
+from manyi.text.sentiment import SentimentModel
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +26,18 @@ def en_sample() -> pd.DataFrame:
             "label": (frame["Rating"] >= 4).astype(int).tolist(),
         }
     )
+
+
+@pytest.fixture
+def saved_and_loaded(
+    tmp_path: Path,
+) -> Callable[[SentimentModel], tuple[dict[str, Any], SentimentModel]]:
+    """``saved_and_loaded(model)``: save the model's two files, read them back; returns the
+    stored metadata and the loaded model."""
+
+    def round_trip(model: SentimentModel) -> tuple[dict[str, Any], SentimentModel]:
+        model.save(tmp_path)
+        meta = json.loads((tmp_path / f"{model.lang}.json").read_text("utf-8"))
+        return meta, SentimentModel.from_files(tmp_path / f"{model.lang}.npz", meta)
+
+    return round_trip

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,12 +113,10 @@ def test_the_stack_is_scikit_learns_regression_with_the_standardisation_folded_i
 
 
 def test_a_model_with_the_lexicon_saves_loads_and_predicts_the_same(
-    model: SentimentModel, en_sample: pd.DataFrame, tmp_path: Path
+    model: SentimentModel, en_sample: pd.DataFrame, saved_and_loaded: Callable[..., Any]
 ) -> None:
     # given a fitted model with the lexicon stack; when it is saved and loaded
-    model.save(tmp_path)
-    meta = json.loads((tmp_path / "en.json").read_text("utf-8"))
-    loaded = SentimentModel.from_files(tmp_path / "en.npz", meta)
+    meta, loaded = saved_and_loaded(model)
     texts = en_sample["text"].tolist()
     # then the stack and the column tables survive (valences are stored as float32)
     assert meta["params"]["lexicon"] is True

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,12 +65,10 @@ def test_the_network_logit_equals_scikit_learns_network_on_the_same_inputs(
 
 
 def test_a_model_with_a_network_saves_loads_and_predicts_the_same(
-    model: SentimentModel, zh_sample: pd.DataFrame, tmp_path: Path
+    model: SentimentModel, zh_sample: pd.DataFrame, saved_and_loaded: Callable[..., Any]
 ) -> None:
     # given a fitted model with a network; when it is saved and loaded
-    model.save(tmp_path)
-    meta = json.loads((tmp_path / "zh.json").read_text("utf-8"))
-    loaded = SentimentModel.from_files(tmp_path / "zh.npz", meta)
+    meta, loaded = saved_and_loaded(model)
     texts = zh_sample["review"].tolist()
     # then the settings and the predictions survive (coefficients are stored as float32)
     assert meta["params"]["network"] == SPEC.to_dict()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import doctest
-import json
 from collections import Counter
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,12 +121,10 @@ def test_both_look_up_paths_give_the_same_probabilities_with_sentences(
 
 
 def test_a_model_with_sentences_saves_loads_and_predicts_the_same(
-    model: SentimentModel, en_sample: pd.DataFrame, tmp_path: Path
+    model: SentimentModel, en_sample: pd.DataFrame, saved_and_loaded: Callable[..., Any]
 ) -> None:
     # given the fitted model; when it is saved and loaded
-    model.save(tmp_path)
-    meta = json.loads((tmp_path / "en.json").read_text("utf-8"))
-    loaded = SentimentModel.from_files(tmp_path / "en.npz", meta)
+    meta, loaded = saved_and_loaded(model)
     texts = [*en_sample["text"], *EDGE_TEXTS]
     # then the option is in the params, and the predictions survive to float32 precision
     assert meta["params"]["sentences"] is True

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -180,7 +182,7 @@ def test_the_shipped_models_are_small_and_load_from_the_package() -> None:
 
 
 def test_label_noise_down_weights_reviews_whose_own_label_is_unlikely_out_of_fold(
-    zh_sample: pd.DataFrame, tmp_path: Path
+    zh_sample: pd.DataFrame, saved_and_loaded: Callable[..., Any]
 ) -> None:
     # given the bundled reviews with five labels flipped (reviews the model is sure about)
     texts = zh_sample["review"].tolist()
@@ -200,10 +202,8 @@ def test_label_noise_down_weights_reviews_whose_own_label_is_unlikely_out_of_fol
     assert np.array_equal(model.coef_, again.coef_)
     assert not np.allclose(model.coef_, plain.coef_)
     # and the setting is stored with the model and read back
-    model.save(tmp_path)
-    meta = json.loads((tmp_path / "zh.json").read_text("utf-8"))
+    meta, loaded = saved_and_loaded(model)
     assert meta["params"]["label_noise"] == {"below": 0.1, "weight": 0.2}
-    loaded = SentimentModel.from_files(tmp_path / "zh.npz", meta)
     assert loaded.label_noise == spec
     assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
 

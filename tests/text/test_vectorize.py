@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import doctest
-import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,7 +179,9 @@ def test_the_docstring_examples_of_the_look_up_and_the_features_run() -> None:
         assert result.failed == 0
 
 
-def test_a_word_block_model_is_the_same_on_both_paths_and_after_saving(tmp_path: Path) -> None:
+def test_a_word_block_model_is_the_same_on_both_paths_and_after_saving(
+    saved_and_loaded: Callable[..., Any],
+) -> None:
     # given a Chinese model with a word block, fitted on the bundled reviews
     frame = pd.read_csv(sample_path("reviews_zh"))
     texts, labels = frame["review"].tolist(), frame["label"].to_numpy()
@@ -190,10 +193,7 @@ def test_a_word_block_model_is_the_same_on_both_paths_and_after_saving(tmp_path:
     docs = [normalize_text(t) for t in [*texts, *EDGE_TEXTS]]
     fast = model.predict_proba_normalized(docs)
     slow = _string_probabilities(model, docs)
-    model.save(tmp_path)
-    loaded = SentimentModel.from_files(
-        tmp_path / "zh.npz", json.loads((tmp_path / "zh.json").read_text("utf-8"))
-    )
+    _, loaded = saved_and_loaded(model)
     # then both paths agree exactly, and the files keep the model to float32 precision
     assert np.array_equal(fast, slow)
     assert loaded.words == words
